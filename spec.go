@@ -1,0 +1,131 @@
+package vitrine
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+)
+
+// Fit says how a rendition fills its box.
+type Fit string
+
+const (
+	// Contain fits the whole image inside the box, keeping its aspect
+	// ratio (Pillow's thumbnail()).
+	Contain Fit = "contain"
+	// Cover fills the box exactly, cropping what sticks out.
+	Cover Fit = "cover"
+)
+
+// Spec describes one rendition: a name clients ask for, a bounding box, a
+// fit, an output format and an encoder quality. Renditions are never larger
+// than their original.
+type Spec struct {
+	Name    string
+	Width   int
+	Height  int
+	Fit     Fit
+	Format  Format
+	Quality int // 1..100
+}
+
+// DefaultSpecs is the note's pair: thumbnail fits 200x200 as JPEG q85 and
+// medium fits 800x800 as JPEG q90.
+func DefaultSpecs() []Spec {
+	return []Spec{
+		{Name: "thumbnail", Width: 200, Height: 200, Fit: Contain, Format: JPEG, Quality: 85},
+		{Name: "medium", Width: 800, Height: 800, Fit: Contain, Format: JPEG, Quality: 90},
+	}
+}
+
+// ParseSpec reads a spec written as "name=WxH[,contain|cover][,jpeg|png|webp|avif][,qN]",
+// for example "thumbnail=200x200,contain,jpeg,q85". Fit defaults to contain,
+// format to jpeg and quality to 85.
+func ParseSpec(s string) (Spec, error) {
+	name, rest, ok := strings.Cut(s, "=")
+	if !ok {
+		return Spec{}, fmt.Errorf("rendition %q: want name=WxH[,fit][,format][,qN]", s)
+	}
+	sp := Spec{Name: name, Fit: Contain, Format: JPEG, Quality: 85}
+	parts := strings.Split(rest, ",")
+	w, h, ok := strings.Cut(parts[0], "x")
+	var errW, errH error
+	sp.Width, errW = strconv.Atoi(w)
+	sp.Height, errH = strconv.Atoi(h)
+	if !ok || errW != nil || errH != nil {
+		return Spec{}, fmt.Errorf("rendition %q: size %q is not WxH", s, parts[0])
+	}
+	for _, p := range parts[1:] {
+		switch {
+		case p == string(Contain) || p == string(Cover):
+			sp.Fit = Fit(p)
+		case p == "jpeg" || p == "jpg":
+			sp.Format = JPEG
+		case p == string(PNG) || p == string(WebP) || p == string(AVIF):
+			sp.Format = Format(p)
+		case strings.HasPrefix(p, "q"):
+			q, err := strconv.Atoi(p[1:])
+			if err != nil {
+				return Spec{}, fmt.Errorf("rendition %q: quality %q is not qN", s, p)
+			}
+			sp.Quality = q
+		default:
+			return Spec{}, fmt.Errorf("rendition %q: unknown option %q", s, p)
+		}
+	}
+	return sp, sp.Validate()
+}
+
+// Validate reports a spec that cannot be rendered.
+func (sp Spec) Validate() error {
+	if sp.Name == "" || len(sp.Name) > 32 || !isIdent(sp.Name) {
+		return fmt.Errorf("rendition %q: name must be 1-32 characters of a-z, 0-9, _ and -", sp.Name)
+	}
+	if sp.Width < 1 || sp.Height < 1 || sp.Width > 10000 || sp.Height > 10000 {
+		return fmt.Errorf("rendition %q: size %dx%d must be within 1..10000", sp.Name, sp.Width, sp.Height)
+	}
+	if sp.Fit != Contain && sp.Fit != Cover {
+		return fmt.Errorf("rendition %q: fit %q must be contain or cover", sp.Name, sp.Fit)
+	}
+	switch sp.Format {
+	case JPEG, PNG, WebP, AVIF:
+	default:
+		return fmt.Errorf("rendition %q: format %q must be jpeg, png, webp or avif", sp.Name, sp.Format)
+	}
+	if sp.Quality < 1 || sp.Quality > 100 {
+		return fmt.Errorf("rendition %q: quality %d must be within 1..100", sp.Name, sp.Quality)
+	}
+	return nil
+}
+
+// String writes the spec in the form ParseSpec reads.
+func (sp Spec) String() string {
+	return fmt.Sprintf("%s=%dx%d,%s,%s,q%d", sp.Name, sp.Width, sp.Height, sp.Fit, sp.Format, sp.Quality)
+}
+
+// Version is a short hash of everything that shapes the output, so a
+// changed spec writes new keys and old URLs stay immutable.
+func (sp Spec) Version() string {
+	h := fnv.New32a()
+	h.Write([]byte(sp.String()))
+	return fmt.Sprintf("%08x", h.Sum32())
+}
+
+func isIdent(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Rendered is one rendition as a renderer made it, before it is stored.
+type Rendered struct {
+	Spec   Spec
+	Data   []byte // the encoded file
+	Width  int
+	Height int
+}
