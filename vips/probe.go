@@ -1,0 +1,111 @@
+package vips
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/vitrine/vitrine"
+)
+
+// Probe reads the header of the image file at path, never its pixels, so it
+// is safe on a decompression bomb. The format is sniffed from the first
+// bytes with vitrine.SniffFormat. For a format vitrine does not decode (GIF,
+// BMP, TIFF, HEIC, SVG, AVIF, or unknown "") Probe returns only the Format,
+// zero size and a nil error: the caller's UploadLimits write the message.
+// JPEG, PNG and WebP are opened with their own libvips loader only; Width
+// and Height are as displayed (swapped for EXIF orientations 5 to 8),
+// Frames counts pages or animation frames. A header libvips cannot read
+// returns an Invalid *vitrine.Error; a file that cannot be opened, a plain
+// error.
+func (r *Renderer) Probe(ctx context.Context, path string) (vitrine.ImageInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return vitrine.ImageInfo{}, err
+	}
+	f, err := sniffFile(path)
+	if err != nil {
+		return vitrine.ImageInfo{}, err
+	}
+	if formatCode(f) == 0 {
+		return vitrine.ImageInfo{Format: f}, nil
+	}
+
+	// libvips keeps per-thread state; stay on one thread for the call.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	im := &vimage{}
+	defer im.close()
+	if err := im.loadFile(f, path, 1); err != nil {
+		return vitrine.ImageInfo{}, invalidImage(err)
+	}
+	return im.info(f), nil
+}
+
+// Verify decodes the whole file at path, at reduced scale where the format
+// allows it (JPEG at 1/8, WebP at up to 1/8, PNG in full but streamed), and
+// fails on truncation or any decode error. It proves an upload is not
+// corrupt before it is accepted. Call it only after the pixel count from
+// Probe has passed the upload limits. A file that is not a decodable JPEG,
+// PNG or WebP returns an Invalid *vitrine.Error; a cancelled ctx or a file
+// that cannot be opened, a plain error.
+func (r *Renderer) Verify(ctx context.Context, path string, info vitrine.ImageInfo) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Sniff again rather than trust info.Format: the loader must match the
+	// bytes.
+	f, err := sniffFile(path)
+	if err != nil {
+		return err
+	}
+	if formatCode(f) == 0 {
+		return invalidImage(fmt.Errorf("format %q cannot be decoded", f))
+	}
+
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	im := &vimage{}
+	defer im.close()
+	if err := im.loadFile(f, path, verifyReduce(f, info)); err != nil {
+		return invalidImage(err)
+	}
+	if err := im.avg(); err != nil {
+		return invalidImage(err)
+	}
+	return nil
+}
+
+// verifyReduce picks the shrink-on-load factor for Verify. JPEG decodes at
+// 1/8 through libjpeg's DCT scaling whatever its size. libwebp scales to a
+// size, so a WebP smaller than 8 px on a side is shrunk less, to keep at
+// least one pixel.
+func verifyReduce(f vitrine.Format, info vitrine.ImageInfo) int {
+	switch f {
+	case vitrine.JPEG:
+		return 8
+	case vitrine.WebP:
+		side := min(info.Width, info.Height)
+		return max(1, min(8, side))
+	}
+	return 1
+}
+
+// sniffFile names the format of the file at path from its first bytes.
+func sniffFile(path string) (vitrine.Format, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("probe: %w", err)
+	}
+	defer file.Close()
+	head := make([]byte, 32)
+	n, err := io.ReadFull(file, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("probe %s: %w", path, err)
+	}
+	return vitrine.SniffFormat(head[:n]), nil
+}

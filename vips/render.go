@@ -1,0 +1,168 @@
+package vips
+
+// #include "libvips.h"
+import "C"
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"unsafe"
+
+	"github.com/vitrine/vitrine"
+)
+
+// Renderer probes, verifies and renders images with libvips. It holds no
+// state: one Renderer is safe for any number of goroutines, each call
+// working on its own images. Init must have been called first.
+type Renderer struct{}
+
+// NewRenderer returns a Renderer.
+func NewRenderer() *Renderer {
+	return &Renderer{}
+}
+
+// Output is one rendered rendition: the spec it was made from, the encoded
+// file, and its size in pixels. It is an alias of vitrine.Rendered, so that
+// *Renderer satisfies the render worker's interface, which speaks only
+// vitrine types.
+type Output = vitrine.Rendered
+
+// Render makes one Output per spec, in the order of specs, from the
+// original held in src (the bytes of a JPEG, PNG or WebP file). It decodes
+// the original once, shrunk on load to the smallest size that serves the
+// largest spec, and derives every rendition from that: upright by EXIF
+// orientation, 8-bit sRGB, never enlarged, Contain fitted inside the box and
+// Cover filling it exactly (when the original is large enough), alpha
+// flattened on white for JPEG and kept otherwise, every metadata field
+// stripped. src is copied and not retained.
+//
+// An original that is not a decodable JPEG, PNG or WebP (garbage,
+// truncated, another format) returns an Unsupported *vitrine.Error: retrying
+// cannot help. An invalid spec, a cancelled ctx or an encoder failure
+// returns a plain error.
+func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec) ([]Output, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, sp := range specs {
+		if err := sp.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	f := vitrine.SniffFormat(src)
+	if formatCode(f) == 0 {
+		return nil, undecodable(fmt.Errorf("format %q is not jpeg, png or webp", f))
+	}
+	if len(specs) == 0 {
+		return nil, nil
+	}
+
+	// libvips keeps per-thread state; stay on one thread for the call.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	// libvips reads the original lazily, long after the call that was given
+	// the pointer, so it must be C memory. This defer runs last, after every
+	// image below has been unreffed.
+	buf := C.CBytes(src)
+	defer C.free(buf)
+
+	// Load the header only: the size and orientation decide how small the
+	// one decode can be; an embedded profile decides the colour conversion.
+	w, h, hasICC, err := header(f, buf, len(src))
+	if err != nil {
+		return nil, undecodable(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// Load, shrink, orient and convert colour in one libvips operation,
+	// then keep the result in memory for every spec.
+	dw, dh := decodeSize(w, h, specs)
+	base := &vimage{}
+	defer base.close()
+	if err := base.thumbnailBuffer(buf, len(src), dw, dh, hasICC); err != nil {
+		return nil, undecodable(err)
+	}
+	if err := base.toSRGB8(); err != nil {
+		return nil, err
+	}
+	if err := base.copyMemory(); err != nil {
+		return nil, undecodable(err)
+	}
+
+	outs := make([]Output, 0, len(specs))
+	for _, sp := range specs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out, err := renderSpec(ctx, base, sp)
+		if err != nil {
+			return nil, fmt.Errorf("render %s: %w", sp.Name, err)
+		}
+		outs = append(outs, out)
+	}
+	return outs, nil
+}
+
+// renderSpec makes one rendition from the decoded original.
+func renderSpec(ctx context.Context, base *vimage, sp vitrine.Spec) (Output, error) {
+	im := &vimage{}
+	defer im.close()
+	if err := im.resize(base, sp); err != nil {
+		return Output{}, err
+	}
+	if sp.Format == vitrine.JPEG {
+		if err := im.flatten(); err != nil {
+			return Output{}, err
+		}
+	}
+	if err := im.strip(); err != nil {
+		return Output{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Output{}, err
+	}
+	data, err := im.encode(sp)
+	if err != nil {
+		return Output{}, err
+	}
+	return Output{Spec: sp, Data: data, Width: im.width(), Height: im.height()}, nil
+}
+
+// header reads the displayed size of the image in buf (n bytes of C memory)
+// and whether it carries an ICC profile, with f's own loader.
+func header(f vitrine.Format, buf unsafe.Pointer, n int) (width, height int, hasICC bool, err error) {
+	im := &vimage{}
+	defer im.close()
+	if err := im.loadBuffer(f, buf, n); err != nil {
+		return 0, 0, false, err
+	}
+	info := im.info(f)
+	return info.Width, info.Height, C.vt_has_icc(im.p) != 0, nil
+}
+
+// decodeSize returns the box the one decode of a width x height original
+// (as displayed) must fit: just large enough for every spec, never larger
+// than the original. Contain needs the image inside its box, Cover needs it
+// to cover its box, so Cover scales by the larger ratio.
+func decodeSize(width, height int, specs []vitrine.Spec) (int, int) {
+	scale := 0.0
+	for _, sp := range specs {
+		sx := float64(sp.Width) / float64(width)
+		sy := float64(sp.Height) / float64(height)
+		s := min(sx, sy)
+		if sp.Fit == vitrine.Cover {
+			s = max(sx, sy)
+		}
+		scale = max(scale, min(s, 1))
+	}
+	// Round up, so the decode is never a pixel short of a spec; the epsilon
+	// keeps 1200 * (800/1200) from rounding up to 801.
+	w := int(math.Ceil(float64(width)*scale - 1e-6))
+	h := int(math.Ceil(float64(height)*scale - 1e-6))
+	return max(w, 1), max(h, 1)
+}
