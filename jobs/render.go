@@ -1,0 +1,140 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+
+	"github.com/riverqueue/river"
+
+	"github.com/vitrine/vitrine"
+)
+
+type renderStore interface {
+	ImageByID(ctx context.Context, id int64) (*vitrine.Image, error)
+	SaveRenditions(ctx context.Context, imageID int64, originalKey string, rs []vitrine.Rendition) error
+	FailImage(ctx context.Context, imageID int64, reason string) error
+}
+
+type blobStore interface {
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	Put(ctx context.Context, key string, r io.Reader) error
+	Delete(ctx context.Context, key string) error
+}
+
+type renderer interface {
+	Render(ctx context.Context, src []byte, specs []vitrine.Spec) ([]vitrine.Rendered, error)
+}
+
+// maxOriginalBytes bounds what a render job reads into memory; uploads are
+// far smaller (5 MiB by default), so only a corrupted store could hit it.
+const maxOriginalBytes = 256 << 20
+
+// RenderWorker makes the renditions of one image, stores them and marks
+// the image ready.
+type RenderWorker struct {
+	river.WorkerDefaults[RenderArgs]
+	store  renderStore
+	blobs  blobStore
+	render renderer
+	specs  []vitrine.Spec
+	log    *slog.Logger
+}
+
+// Work renders every spec. It is idempotent: rendition keys depend only on
+// the original and the spec, so a second run overwrites the same files. An
+// image deleted meanwhile is not an error; the files written for it are
+// removed again. An original that cannot be decoded marks the image failed
+// and cancels the job (retrying cannot help); other errors are retried, and
+// the last attempt marks the image failed.
+func (w *RenderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) error {
+	img, err := w.store.ImageByID(ctx, job.Args.ImageID)
+	if vitrine.IsNotFound(err) {
+		return nil // deleted before we got to it; its files went with it
+	}
+	if err != nil {
+		return err
+	}
+	err = w.renderImage(ctx, img)
+	switch {
+	case err == nil:
+		return nil
+	case vitrine.KindOf(err) == vitrine.Unsupported:
+		return w.fail(ctx, img, "The original could not be decoded.", river.JobCancel(err))
+	case job.Attempt >= job.MaxAttempts:
+		return w.fail(ctx, img, "Rendering failed after several attempts.", err)
+	}
+	return err
+}
+
+func (w *RenderWorker) fail(ctx context.Context, img *vitrine.Image, reason string, cause error) error {
+	if err := w.store.FailImage(ctx, img.ID, reason); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+func (w *RenderWorker) renderImage(ctx context.Context, img *vitrine.Image) error {
+	src, err := w.readOriginal(ctx, img.Key)
+	if err != nil {
+		return err
+	}
+	outs, err := w.render.Render(ctx, src, w.specs)
+	if err != nil {
+		return fmt.Errorf("render image %d: %w", img.ID, err)
+	}
+	rs := make([]vitrine.Rendition, 0, len(outs))
+	for _, out := range outs {
+		r := vitrine.Rendition{
+			Name:   out.Spec.Name,
+			Key:    vitrine.RenditionKey(img.Key, out.Spec),
+			Format: out.Spec.Format,
+			Width:  out.Width,
+			Height: out.Height,
+			Bytes:  int64(len(out.Data)),
+		}
+		if err := w.blobs.Put(ctx, r.Key, bytes.NewReader(out.Data)); err != nil {
+			w.removeFiles(ctx, rs)
+			return fmt.Errorf("render image %d: %w", img.ID, err)
+		}
+		rs = append(rs, r)
+	}
+	err = w.store.SaveRenditions(ctx, img.ID, img.Key, rs)
+	if vitrine.IsNotFound(err) {
+		// The image was deleted (or replaced) while we rendered: the delete
+		// job it enqueued could not know about these files, so they are ours
+		// to remove.
+		w.removeFiles(ctx, rs)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("render image %d: %w", img.ID, err)
+	}
+	return nil
+}
+
+func (w *RenderWorker) readOriginal(ctx context.Context, key string) ([]byte, error) {
+	f, err := w.blobs.Open(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("open original %s: %w", key, err)
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, maxOriginalBytes))
+	if err != nil {
+		return nil, fmt.Errorf("read original %s: %w", key, err)
+	}
+	return src, nil
+}
+
+func (w *RenderWorker) removeFiles(ctx context.Context, rs []vitrine.Rendition) {
+	for _, r := range rs {
+		if err := w.blobs.Delete(ctx, r.Key); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			// Left for the sweep; nothing references the file.
+			w.log.Warn("remove rendition", "key", r.Key, "err", err)
+		}
+	}
+}
