@@ -1,0 +1,461 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"io/fs"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vitrine/vitrine"
+	"github.com/vitrine/vitrine/blob"
+	"github.com/vitrine/vitrine/httpapi"
+	"github.com/vitrine/vitrine/jobs"
+	"github.com/vitrine/vitrine/sqldb"
+	"github.com/vitrine/vitrine/vips"
+)
+
+func TestMain(m *testing.M) {
+	if err := vips.Init(1); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	vips.Shutdown()
+	os.Exit(code)
+}
+
+// testServer is the real handler over a real SQLite database, a real media
+// directory, real libvips and real River workers, all in t.TempDir().
+type testServer struct {
+	t      *testing.T
+	h      http.Handler
+	pool   *sqldb.Pool
+	db     *sqldb.DB
+	blobs  *blob.Local
+	runner *jobs.Runner
+	token  string
+	events <-chan jobEvent
+}
+
+type jobEvent struct{}
+
+type serverOption func(*httpapi.Config)
+
+func newTestServer(t *testing.T, opts ...serverOption) *testServer {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	pool, err := sqldb.Open(ctx, "sqlite:"+filepath.Join(dir, "vitrine.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	if _, err := sqldb.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobs.Migrate(ctx, pool.Write); err != nil {
+		t.Fatal(err)
+	}
+	queue, err := jobs.NewQueue(pool.Write, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sqldb.New(pool, queue)
+	blobs, err := blob.NewLocal(filepath.Join(dir, "media"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	renderer := vips.NewRenderer()
+	runner, err := jobs.NewRunner(pool.Write, jobs.RunnerConfig{
+		RenderWorkers: 2, PollInterval: 20 * time.Millisecond, Specs: vitrine.DefaultSpecs(),
+	}, log, db, blobs, renderer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, cancel := runner.Subscribe()
+	if err := runner.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		runner.Stop(stop)
+		cancel()
+	})
+	ticks := make(chan jobEvent, 1)
+	go func() {
+		for range events {
+			select {
+			case ticks <- jobEvent{}:
+			default:
+			}
+		}
+	}()
+	cfg := httpapi.Config{
+		ProductImageLimits:  vitrine.DefaultProductImageLimits(),
+		GalleryLimits:       vitrine.DefaultGalleryLimits(),
+		MaxImagesPerProduct: 50,
+		MaxBulkFiles:        10,
+		TempDir:             tmp,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	token, hash := vitrine.NewToken()
+	if _, err := db.CreateToken(ctx, "tester", hash, token[:9]); err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.NewServer(cfg, log, db, db, db, renderer, blobs, blobs.FS(), db.Ping)
+	return &testServer{t: t, h: h, pool: pool, db: db, blobs: blobs, runner: runner, token: token, events: ticks}
+}
+
+// response is a recorded answer with helpers to read it.
+type response struct {
+	*httptest.ResponseRecorder
+	t *testing.T
+}
+
+// json decodes the body into a value of type T.
+func decodeAs[T any](t *testing.T, r *response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(r.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body.String(), err)
+	}
+	return v
+}
+
+func (r *response) obj() map[string]any {
+	r.t.Helper()
+	return decodeAs[map[string]any](r.t, r)
+}
+
+func (r *response) list() []map[string]any {
+	r.t.Helper()
+	return decodeAs[[]map[string]any](r.t, r)
+}
+
+func (r *response) want(status int) *response {
+	r.t.Helper()
+	if r.Code != status {
+		r.t.Fatalf("%s: got status %d, want %d; body %s", r.t.Name(), r.Code, status, clip(r.Body.String()))
+	}
+	return r
+}
+
+func clip(s string) string {
+	if len(s) > 600 {
+		return s[:600] + "..."
+	}
+	return s
+}
+
+// request is one request to send through the handler.
+type request struct {
+	method, path string
+	body         io.Reader
+	ctype        string
+	anonymous    bool
+	auth         string // replaces the Authorization header when set
+	header       http.Header
+}
+
+func (s *testServer) serve(req request) *response {
+	s.t.Helper()
+	r := httptest.NewRequest(req.method, req.path, req.body)
+	if req.ctype != "" {
+		r.Header.Set("Content-Type", req.ctype)
+	}
+	if !req.anonymous {
+		r.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	if req.auth != "" {
+		r.Header.Set("Authorization", req.auth)
+	}
+	for k, v := range req.header {
+		r.Header[k] = v
+	}
+	w := httptest.NewRecorder()
+	s.h.ServeHTTP(w, r)
+	return &response{ResponseRecorder: w, t: s.t}
+}
+
+func (s *testServer) get(path string) *response {
+	s.t.Helper()
+	return s.serve(request{method: "GET", path: path, anonymous: true})
+}
+
+func (s *testServer) sendJSON(method, path string, v any) *response {
+	s.t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.serve(request{method: method, path: path, body: bytes.NewReader(b), ctype: "application/json"})
+}
+
+// upload is one file part of a multipart body.
+type upload struct {
+	field, name string
+	data        []byte
+}
+
+func multipartBody(t *testing.T, fields [][2]string, files []upload) (*bytes.Buffer, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range fields {
+		if err := mw.WriteField(f[0], f[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range files {
+		w, err := mw.CreateFormFile(f.field, f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(f.data)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, mw.FormDataContentType()
+}
+
+func (s *testServer) sendMultipart(method, path string, fields [][2]string, files ...upload) *response {
+	s.t.Helper()
+	body, ctype := multipartBody(s.t, fields, files)
+	return s.serve(request{method: method, path: path, body: body, ctype: ctype})
+}
+
+func (s *testServer) sendForm(method, path string, vals url.Values) *response {
+	s.t.Helper()
+	return s.serve(request{method: method, path: path, body: strings.NewReader(vals.Encode()), ctype: "application/x-www-form-urlencoded"})
+}
+
+// createProduct makes a product with the note's four fields and returns its slug.
+func (s *testServer) createProduct(slug string) string {
+	s.t.Helper()
+	s.sendJSON("POST", "/api/products/", map[string]any{
+		"name": "Product " + slug, "slug": slug, "description": "d", "price": "19.99",
+	}).want(http.StatusCreated)
+	return slug
+}
+
+// addImage uploads a gallery image and returns its JSON.
+func (s *testServer) addImage(slug string, data []byte, name string, fields ...[2]string) map[string]any {
+	s.t.Helper()
+	return s.sendMultipart("POST", "/api/products/"+slug+"/images/", fields, upload{"image", name, data}).want(http.StatusCreated).obj()
+}
+
+func (s *testServer) imageJSON(slug string, id any) map[string]any {
+	s.t.Helper()
+	return s.get(fmt.Sprintf("/api/products/%s/images/%v/", slug, id)).want(http.StatusOK).obj()
+}
+
+// waitStatus waits (on River job events, never sleeping) until the image
+// leaves pending, and returns its JSON.
+func (s *testServer) waitStatus(slug string, id any) map[string]any {
+	s.t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		img := s.imageJSON(slug, id)
+		if img["status"] != string(vitrine.StatusPending) {
+			return img
+		}
+		select {
+		case <-s.events:
+		case <-time.After(200 * time.Millisecond):
+			// Events can be missed between the check and the wait; look again.
+		case <-deadline:
+			s.t.Fatalf("image %v still pending after 30s", id)
+		}
+	}
+}
+
+// waitFiles waits until the media directory holds exactly want (sorted
+// keys), as delete jobs run in the background.
+func (s *testServer) waitFiles(want []string) {
+	s.t.Helper()
+	sort.Strings(want)
+	deadline := time.After(30 * time.Second)
+	for {
+		got := s.files()
+		if strings.Join(got, "\n") == strings.Join(want, "\n") {
+			return
+		}
+		select {
+		case <-s.events:
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			s.t.Fatalf("media files:\n got %v\nwant %v", got, want)
+		}
+	}
+}
+
+// files lists every file in the media directory, sorted.
+func (s *testServer) files() []string {
+	s.t.Helper()
+	var out []string
+	err := fs.WalkDir(s.blobs.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// keyOf returns the storage key of a media URL served by the test server.
+func keyOf(t *testing.T, u any) string {
+	t.Helper()
+	s, ok := u.(string)
+	if !ok {
+		t.Fatalf("got URL %v, want a string", u)
+	}
+	parsed, err := url.Parse(s)
+	if err != nil || !strings.HasPrefix(parsed.Path, "/media/") {
+		t.Fatalf("got URL %q, want http://host/media/...", s)
+	}
+	return strings.TrimPrefix(parsed.Path, "/media/")
+}
+
+// fetch GETs a URL returned by the API through the handler.
+func (s *testServer) fetch(u any) *response {
+	s.t.Helper()
+	str, _ := u.(string)
+	parsed, err := url.Parse(str)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.serve(request{method: "GET", path: parsed.RequestURI(), anonymous: true})
+}
+
+// Test images, made in code.
+
+func testImage(w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.NRGBA{uint8(x * 255 / max(w, 1)), uint8(y * 255 / max(h, 1)), 128, 255})
+		}
+	}
+	return img
+}
+
+func pngBytes(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func makePNG(t testing.TB, w, h int) []byte { return pngBytes(t, testImage(w, h)) }
+
+func makeJPEG(t testing.TB, w, h int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, testImage(w, h), &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func makeGIF(t testing.TB, w, h int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := gif.Encode(&buf, testImage(w, h), nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// makeWebP renders a PNG to WebP with libvips (Go has no WebP encoder).
+func makeWebP(t testing.TB, w, h int) []byte {
+	t.Helper()
+	out, err := vips.NewRenderer().Render(context.Background(), makePNG(t, w, h),
+		[]vitrine.Spec{{Name: "w", Width: w, Height: h, Fit: vitrine.Contain, Format: vitrine.WebP, Quality: 90}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out[0].Data
+}
+
+// bombPNG is a valid PNG header declaring w x h pixels, with no pixel data:
+// a decompression bomb only a header check can refuse cheaply.
+func bombPNG(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		var l [4]byte
+		l[0], l[1], l[2], l[3] = byte(len(data)>>24), byte(len(data)>>16), byte(len(data)>>8), byte(len(data))
+		b.Write(l[:])
+		b.WriteString(typ)
+		b.Write(data)
+		c := crc32.ChecksumIEEE(append([]byte(typ), data...))
+		b.Write([]byte{byte(c >> 24), byte(c >> 16), byte(c >> 8), byte(c)})
+	}
+	ihdr := []byte{byte(w >> 24), byte(w >> 16), byte(w >> 8), byte(w), byte(h >> 24), byte(h >> 16), byte(h >> 8), byte(h), 8, 2, 0, 0, 0}
+	chunk("IHDR", ihdr)
+	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}) // an empty zlib stream
+	chunk("IEND", nil)
+	return b.Bytes()
+}
+
+// decodeImage decodes a served JPEG or PNG.
+func decodeImage(t *testing.T, data []byte) image.Image {
+	t.Helper()
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("served bytes do not decode: %v", err)
+	}
+	return img
+}
+
+// id returns an object's "id" as path text.
+func id(obj map[string]any) string {
+	return fmt.Sprint(int64(obj["id"].(float64)))
+}
+
+// testWriter sends log lines to the test's log, shown only on failure.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }

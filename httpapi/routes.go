@@ -1,0 +1,148 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/vitrine/vitrine"
+)
+
+// route is one API path and the handler of each method it accepts. Paths
+// are written as the note writes them, with a trailing slash; the same path
+// without the slash is served too (no redirect, which would turn a POST
+// into a GET in many clients).
+type route struct {
+	path    string
+	methods map[string]http.Handler
+}
+
+// apiRoutes lists every route of the REST API. The OpenAPI document
+// describes exactly these (a test checks it).
+func apiRoutes(d deps) []route {
+	log, auth := d.log, func(h http.Handler) http.Handler { return requireUser(d.log, h) }
+	return []route{
+		{"/api/", map[string]http.Handler{"GET": handleAPIRoot(d.pres)}},
+		{"/api/schema/", map[string]http.Handler{"GET": handleSchema()}},
+		{"/api/products/", map[string]http.Handler{
+			"GET":  handleProductList(log, d.products, d.pres),
+			"POST": auth(handleProductCreate(log, d.products, d.up, d.productLimits, d.oneFile, d.pres)),
+		}},
+		{"/api/products/{slug}/", map[string]http.Handler{
+			"GET":    handleProductGet(log, d.products, d.pres),
+			"PUT":    auth(handleProductUpdate(log, d.products, d.up, d.productLimits, d.oneFile, d.pres, true)),
+			"PATCH":  auth(handleProductUpdate(log, d.products, d.up, d.productLimits, d.oneFile, d.pres, false)),
+			"DELETE": auth(handleProductDelete(log, d.products)),
+		}},
+		{"/api/products/{slug}/upload_image/", map[string]http.Handler{
+			"POST": auth(handleProductImageUpload(log, d.products, d.up, d.productLimits, d.oneFile, d.pres)),
+			"PUT":  auth(handleProductImageUpload(log, d.products, d.up, d.productLimits, d.oneFile, d.pres)),
+		}},
+		{"/api/products/{slug}/delete_image/", map[string]http.Handler{
+			"DELETE": auth(handleProductImageDelete(log, d.products)),
+		}},
+		{"/api/products/{slug}/images/", map[string]http.Handler{
+			"GET":  handleImageList(log, d.images, d.pres),
+			"POST": auth(handleImageCreate(log, d.images, d.up, d.gallery, d.oneFile, d.pres)),
+		}},
+		{"/api/products/{slug}/images/bulk_upload/", map[string]http.Handler{
+			"POST": auth(handleBulkUpload(log, d.images, d.up, d.gallery, d.bulkFiles, d.pres)),
+		}},
+		{"/api/products/{slug}/images/reorder/", map[string]http.Handler{
+			"POST": auth(handleReorder(log, d.images, d.noFiles, d.pres)),
+		}},
+		{"/api/products/{slug}/images/{id}/", map[string]http.Handler{
+			"GET":    handleImageGet(log, d.images, d.pres),
+			"PUT":    auth(handleImageUpdate(log, d.images, d.oneFile, d.pres)),
+			"PATCH":  auth(handleImageUpdate(log, d.images, d.oneFile, d.pres)),
+			"DELETE": auth(handleImageDelete(log, d.images)),
+		}},
+		{"/api/products/{slug}/images/{id}/set_primary/", map[string]http.Handler{
+			"POST": auth(handleSetPrimary(log, d.images, d.pres)),
+		}},
+	}
+}
+
+// addRoutes registers every route on mux.
+func addRoutes(mux *http.ServeMux, d deps) {
+	for _, rt := range apiRoutes(d) {
+		h := authenticate(d.log, d.tokens, byMethod(d.log, rt.methods))
+		mux.Handle(rt.path+"{$}", h)
+		mux.Handle(strings.TrimSuffix(rt.path, "/"), h)
+	}
+	mux.Handle("GET /media/{key...}", handleMedia(d.log, d.media))
+	mux.Handle("GET /healthz", handleHealth())
+	mux.Handle("GET /readyz", handleReady(d.log, d.ready))
+	mux.Handle("/", handleNotFound(d.log))
+}
+
+// byMethod dispatches on the request method. OPTIONS describes the route
+// and another method gets DRF's 405 with an Allow header. GET also serves
+// HEAD (net/http drops the body).
+func byMethod(log *slog.Logger, methods map[string]http.Handler) http.Handler {
+	allowed := make([]string, 0, len(methods)+2)
+	for m := range methods {
+		allowed = append(allowed, m)
+	}
+	if methods["GET"] != nil {
+		allowed = append(allowed, "HEAD")
+	}
+	allowed = append(allowed, "OPTIONS")
+	sort.Strings(allowed)
+	allow := strings.Join(allowed, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method := r.Method
+		if method == "HEAD" {
+			method = "GET"
+		}
+		if h := methods[method]; h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Allow", allow)
+		if method == "OPTIONS" {
+			encode(w, http.StatusOK, map[string]any{
+				"renders": []string{"application/json"},
+				"parses":  []string{"application/json", "application/x-www-form-urlencoded", "multipart/form-data"},
+			})
+			return
+		}
+		writeError(w, r, log, vitrine.Errorf(vitrine.MethodNotAllowed, "Method %q not allowed.", r.Method))
+	})
+}
+
+// handleAPIRoot serves GET /api/: links to the collections, like DRF's
+// DefaultRouter root view.
+func handleAPIRoot(pres presenter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, map[string]string{
+			"products": pres.urls.abs(r, "/api/products/"),
+			"schema":   pres.urls.abs(r, "/api/schema/"),
+		})
+	})
+}
+
+func handleNotFound(log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, log, vitrine.Errorf(vitrine.NotFound, "Not found."))
+	})
+}
+
+func handleHealth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// handleReady answers 200 when the database answers, else 503.
+func handleReady(log *slog.Logger, ready func(r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := ready(r); err != nil {
+			log.WarnContext(r.Context(), "not ready", "err", err)
+			writeError(w, r, log, &vitrine.Error{Kind: vitrine.Unavailable, Message: "Not ready.", Err: err})
+			return
+		}
+		encode(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}

@@ -1,0 +1,185 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/vitrine/vitrine"
+)
+
+// Config is what the HTTP layer needs to know beyond its dependencies.
+type Config struct {
+	// PublicURL fixes the scheme and host of every absolute URL; nil takes
+	// them from the request.
+	PublicURL *url.URL
+	// TrustProxy believes X-Forwarded-Proto and X-Forwarded-Host.
+	TrustProxy bool
+	// ProductImageLimits apply to the product's single image.
+	ProductImageLimits vitrine.UploadLimits
+	// GalleryLimits apply to gallery images.
+	GalleryLimits vitrine.UploadLimits
+	// MaxImagesPerProduct caps a gallery, on every upload route.
+	MaxImagesPerProduct int
+	// MaxBulkFiles caps one bulk upload (the note's 10).
+	MaxBulkFiles int
+	// TempDir receives uploads while they are checked.
+	TempDir string
+}
+
+// deps is everything the handlers are built from.
+type deps struct {
+	log           *slog.Logger
+	products      productStore
+	images        imageStore
+	tokens        tokenVerifier
+	up            *uploader
+	pres          presenter
+	media         fs.FS
+	ready         func(r *http.Request) error
+	productLimits vitrine.UploadLimits
+	gallery       galleryConfig
+	noFiles       bodyLimits
+	oneFile       bodyLimits
+	bulkFiles     bodyLimits
+}
+
+// NewServer returns the handler of the whole HTTP interface. products,
+// images and tokens are usually one *sqldb.DB; probe is the image prober
+// (*vips.Renderer); blobs stores files; media serves the local store's
+// files under /media/ (nil when files are served elsewhere); ping checks
+// the dependencies for /readyz.
+func NewServer(cfg Config, log *slog.Logger, products productStore, images imageStore, tokens tokenVerifier,
+	probe prober, blobs blobStore, media fs.FS, ping func(ctx context.Context) error) http.Handler {
+	d := deps{
+		log:      log,
+		products: products,
+		images:   images,
+		tokens:   tokens,
+		up:       &uploader{log: log, probe: probe, blobs: blobs, nowFunc: time.Now},
+		pres:     presenter{urls: urlBuilder{public: cfg.PublicURL, trustProxy: cfg.TrustProxy}, media: blobs},
+		media:    media,
+		ready:    func(r *http.Request) error { return ping(r.Context()) },
+
+		productLimits: cfg.ProductImageLimits,
+		gallery: galleryConfig{
+			limits:        cfg.GalleryLimits,
+			maxPerProduct: cfg.MaxImagesPerProduct,
+			maxBulkFiles:  cfg.MaxBulkFiles,
+		},
+		noFiles: bodyLimits{tooManyFiles: "This route takes no files.", tempDir: cfg.TempDir},
+		oneFile: bodyLimits{maxFiles: 1, maxFileBytes: max(cfg.ProductImageLimits.MaxBytes, cfg.GalleryLimits.MaxBytes),
+			tooManyFiles: "Send one image file per request; use bulk_upload for several.", tempDir: cfg.TempDir},
+		bulkFiles: bodyLimits{maxFiles: cfg.MaxBulkFiles, maxFileBytes: cfg.GalleryLimits.MaxBytes,
+			tooManyFiles: fmt.Sprintf("Maximum %d images allowed per upload", cfg.MaxBulkFiles), tempDir: cfg.TempDir},
+	}
+	mux := http.NewServeMux()
+	addRoutes(mux, d)
+	return withRequestID(logRequests(log, recoverPanics(log, securityHeaders(mux))))
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic in a handler into a logged 500 JSON answer
+// instead of a dropped connection.
+func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				writeError(w, r, log, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request a context belongs to, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// withRequestID gives every request an id: the client's X-Request-Id when it
+// is short and printable, else a new one. It is returned in X-Request-Id.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !printableID(id) {
+			var b [8]byte
+			rand.Read(b[:]) // never returns an error (crypto/rand documents this)
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+func printableID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(p)
+	s.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests logs one line per request.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		log.InfoContext(r.Context(), "request",
+			"method", r.Method, "path", r.URL.Path, "status", rec.status, "bytes", rec.bytes,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", RequestID(r.Context()))
+	})
+}

@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/vitrine/vitrine"
+)
+
+type prober interface {
+	// Probe reads an image file's header only.
+	Probe(ctx context.Context, path string) (vitrine.ImageInfo, error)
+	// Verify decodes the file at reduced scale to prove it is whole.
+	Verify(ctx context.Context, path string, info vitrine.ImageInfo) error
+}
+
+type blobStore interface {
+	Put(ctx context.Context, key string, r io.Reader) error
+	Delete(ctx context.Context, key string) error
+	URL(key string) string
+}
+
+// uploader validates received files and stores the good ones.
+type uploader struct {
+	log     *slog.Logger
+	probe   prober
+	blobs   blobStore
+	nowFunc func() time.Time
+}
+
+// store validates one received file against lim, cheapest checks first and
+// nothing decoded before the header passed, then stores it under a new key.
+// A refused file is an Invalid error with the message for the client; the
+// caller owns the returned file and must discard it if it is not committed.
+func (u *uploader) store(ctx context.Context, f *receivedFile, lim vitrine.UploadLimits) (*vitrine.File, error) {
+	if err := lim.CheckName(f.filename); err != nil {
+		return nil, err
+	}
+	if f.tooLarge {
+		return nil, lim.CheckSize(lim.MaxBytes + 1)
+	}
+	if err := lim.CheckSize(f.size); err != nil {
+		return nil, err
+	}
+	info, err := u.probe.Probe(ctx, f.path)
+	if err != nil {
+		return nil, err
+	}
+	if err := lim.Check(info); err != nil {
+		return nil, err
+	}
+	if err := u.probe.Verify(ctx, f.path, info); err != nil {
+		return nil, err
+	}
+	file, err := os.Open(f.path)
+	if err != nil {
+		return nil, fmt.Errorf("open upload: %w", err)
+	}
+	defer file.Close()
+	key := vitrine.OriginalKey(u.nowFunc(), info.Format)
+	if err := u.blobs.Put(ctx, key, file); err != nil {
+		return nil, fmt.Errorf("store upload: %w", err)
+	}
+	return &vitrine.File{Key: key, Format: info.Format, Width: info.Width, Height: info.Height, Bytes: f.size}, nil
+}
+
+// discard deletes stored files that no committed row references. A file
+// that cannot be deleted now is left for the storage sweep; nothing
+// references it.
+func (u *uploader) discard(keys ...string) {
+	// The request may be over (its context cancelled); the files must go anyway.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, k := range keys {
+		if err := u.blobs.Delete(ctx, k); err != nil {
+			u.log.Warn("discard stored upload", "key", k, "err", err)
+		}
+	}
+}
+
+// fileError says whether err is a refusal of the file (shown to the client
+// under the field) rather than a failure of the server.
+func fileError(err error) (string, bool) {
+	var e *vitrine.Error
+	if errors.As(err, &e) && e.Kind == vitrine.Invalid && e.Message != "" {
+		return e.Message, true
+	}
+	return "", false
+}
