@@ -1,0 +1,42 @@
+# vitrine: `make run` starts the server on 127.0.0.1:8000 with data in ./data,
+# `make test` runs every test. Both install libvips first when it is missing
+# (Debian/Ubuntu, as root or with sudo).
+
+GO     ?= go
+BIN    := bin/vitrine
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# glibc's per-thread malloc arenas make a libvips process's RSS creep; two
+# arenas keep it flat (see docs and ../shared/bench/FINDINGS.md).
+export MALLOC_ARENA_MAX := 2
+
+.PHONY: all deps build run test test-race vet clean
+
+all: build
+
+# deps installs what cgo needs to build the libvips binding.
+deps:
+	@if ! pkg-config --exists vips 2>/dev/null || ! command -v gcc >/dev/null; then \
+		echo "installing libvips-dev (and pkg-config, gcc) with apt-get"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends libvips-dev pkg-config gcc libc6-dev; \
+	fi
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/vitrine
+
+run: build
+	./$(BIN) migrate --data-dir data
+	./$(BIN) serve --addr 127.0.0.1:8000 --data-dir data
+
+vet: deps
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+
+test: deps vet
+	$(GO) test -count=1 ./...
+
+test-race: deps
+	$(GO) test -race -count=1 ./...
+
+clean:
+	rm -rf bin

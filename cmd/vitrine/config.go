@@ -1,0 +1,219 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vitrine/vitrine"
+)
+
+// Config is every setting of vitrine, loaded from flags and VITRINE_*
+// variables and validated before anything opens.
+type Config struct {
+	Addr       string
+	DataDir    string
+	PublicURL  *url.URL
+	TrustProxy bool
+
+	MaxUploadBytes      int64
+	MaxPixels           int64
+	ProductMinSide      int
+	ProductMaxSide      int
+	MaxImagesPerProduct int
+	MaxBulkFiles        int
+
+	Renditions      []vitrine.Spec
+	RenderWorkers   int
+	PollInterval    time.Duration
+	ShutdownTimeout time.Duration
+	LogLevel        string
+}
+
+// DatabasePath is the SQLite file in the data directory.
+func (c Config) DatabasePath() string { return filepath.Join(c.DataDir, "vitrine.db") }
+
+// MediaDir holds the stored files.
+func (c Config) MediaDir() string { return filepath.Join(c.DataDir, "media") }
+
+// TempDir holds uploads while they are checked.
+func (c Config) TempDir() string { return filepath.Join(c.DataDir, "tmp") }
+
+// GalleryLimits are the upload limits of gallery images.
+func (c Config) GalleryLimits() vitrine.UploadLimits {
+	l := vitrine.DefaultGalleryLimits()
+	l.MaxBytes, l.MaxPixels = c.MaxUploadBytes, c.MaxPixels
+	return l
+}
+
+// ProductImageLimits are the upload limits of the product's single image.
+func (c Config) ProductImageLimits() vitrine.UploadLimits {
+	l := c.GalleryLimits()
+	l.MinSide, l.MaxSide = c.ProductMinSide, c.ProductMaxSide
+	return l
+}
+
+// envOr returns the variable's value, or def when it is unset or empty.
+func envOr(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// loadConfig parses args (flags of one subcommand) over the environment.
+// serve declares every setting; other subcommands only the data directory,
+// plus what extra declares. It returns the flag set for its positional
+// arguments.
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, serve bool, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet("vitrine "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if extra != nil {
+		extra(fs)
+	}
+	var c Config
+	str := func(p *string, flagName, env, def, help string) {
+		fs.StringVar(p, flagName, envOr(getenv, env, def), help+" ("+env+")")
+	}
+	raw := map[string]*string{}
+	setting := func(flagName, env, def, help string) {
+		s := new(string)
+		str(s, flagName, env, def, help)
+		raw[flagName] = s
+	}
+	str(&c.DataDir, "data-dir", "VITRINE_DATA_DIR", "data", "directory of the SQLite database and the media files")
+	if serve {
+		str(&c.Addr, "addr", "VITRINE_ADDR", "127.0.0.1:8000", "listen address")
+		setting("public-url", "VITRINE_PUBLIC_URL", "", "scheme and host of every absolute URL, e.g. https://api.shop.example (default: from each request)")
+		setting("trust-proxy", "VITRINE_TRUST_PROXY", "0", "1 to build URLs from X-Forwarded-Proto and X-Forwarded-Host")
+		setting("max-upload-bytes", "VITRINE_MAX_UPLOAD_BYTES", strconv.Itoa(vitrine.DefaultMaxBytes), "largest accepted image file in bytes")
+		setting("max-pixels", "VITRINE_MAX_PIXELS", strconv.Itoa(vitrine.DefaultMaxPixels), "largest accepted image in pixels (width x height), read from the header")
+		setting("product-image-min-side", "VITRINE_PRODUCT_IMAGE_MIN_SIDE", "200", "smallest width and height of a product's single image")
+		setting("product-image-max-side", "VITRINE_PRODUCT_IMAGE_MAX_SIDE", "5000", "largest width and height of a product's single image")
+		setting("max-images-per-product", "VITRINE_MAX_IMAGES_PER_PRODUCT", "50", "gallery images allowed per product")
+		setting("max-bulk-files", "VITRINE_MAX_BULK_FILES", "10", "files allowed in one bulk upload")
+		setting("renditions", "VITRINE_RENDITIONS", specsString(vitrine.DefaultSpecs()), "rendition specs, separated by ';': name=WxH[,contain|cover][,jpeg|png|webp|avif][,qN]")
+		setting("render-workers", "VITRINE_RENDER_WORKERS", "2", "images rendered at once")
+		setting("poll-interval", "VITRINE_POLL_INTERVAL", "100ms", "how often idle workers look for jobs")
+		setting("shutdown-timeout", "VITRINE_SHUTDOWN_TIMEOUT", "30s", "how long a stop waits for requests and jobs in flight")
+		setting("log-level", "VITRINE_LOG_LEVEL", "info", "debug, info, warn or error")
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, fs, err
+	}
+	if !serve {
+		return c, fs, validateDataDir(c)
+	}
+	var problems []error
+	bad := func(flagName string, err error) {
+		problems = append(problems, fmt.Errorf("--%s: %w", flagName, err))
+	}
+	integer := func(flagName string, lo int64) int64 {
+		n, err := strconv.ParseInt(strings.TrimSpace(*raw[flagName]), 10, 64)
+		if err != nil || n < lo {
+			bad(flagName, fmt.Errorf("%q is not an integer >= %d", *raw[flagName], lo))
+		}
+		return n
+	}
+	duration := func(flagName string) time.Duration {
+		d, err := time.ParseDuration(*raw[flagName])
+		if err != nil || d <= 0 {
+			bad(flagName, fmt.Errorf("%q is not a positive duration such as 30s", *raw[flagName]))
+		}
+		return d
+	}
+	if s := *raw["public-url"]; s != "" {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad("public-url", fmt.Errorf("%q is not an http(s)://host[/path] URL", s))
+		} else {
+			c.PublicURL = u
+		}
+	}
+	switch *raw["trust-proxy"] {
+	case "1", "true":
+		c.TrustProxy = true
+	case "0", "false", "":
+	default:
+		bad("trust-proxy", fmt.Errorf("%q is not 0 or 1", *raw["trust-proxy"]))
+	}
+	c.MaxUploadBytes = integer("max-upload-bytes", 1)
+	c.MaxPixels = integer("max-pixels", 1)
+	c.ProductMinSide = int(integer("product-image-min-side", 0))
+	c.ProductMaxSide = int(integer("product-image-max-side", 1))
+	c.MaxImagesPerProduct = int(integer("max-images-per-product", 1))
+	c.MaxBulkFiles = int(integer("max-bulk-files", 1))
+	c.RenderWorkers = int(integer("render-workers", 1))
+	c.PollInterval = duration("poll-interval")
+	c.ShutdownTimeout = duration("shutdown-timeout")
+	specs, err := parseSpecs(*raw["renditions"])
+	if err != nil {
+		bad("renditions", err)
+	}
+	c.Renditions = specs
+	c.LogLevel = *raw["log-level"]
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log-level", fmt.Errorf("%q is not debug, info, warn or error", c.LogLevel))
+	}
+	if err := c.ProductImageLimits().Validate(); err != nil {
+		problems = append(problems, err)
+	}
+	if c.Addr == "" {
+		bad("addr", errors.New("empty listen address"))
+	}
+	if err := validateDataDir(c); err != nil {
+		problems = append(problems, err)
+	}
+	return c, fs, errors.Join(problems...)
+}
+
+func validateDataDir(c Config) error {
+	if strings.TrimSpace(c.DataDir) == "" {
+		return errors.New("--data-dir: empty directory")
+	}
+	return nil
+}
+
+// parseSpecs reads ';'-separated rendition specs. The note's "thumbnail"
+// and "medium" must stay: thumbnail_url and medium_url are part of the API.
+func parseSpecs(s string) ([]vitrine.Spec, error) {
+	var specs []vitrine.Spec
+	seen := map[string]bool{}
+	for _, part := range strings.Split(s, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		sp, err := vitrine.ParseSpec(part)
+		if err != nil {
+			return nil, err
+		}
+		if seen[sp.Name] {
+			return nil, fmt.Errorf("rendition %q is listed twice", sp.Name)
+		}
+		seen[sp.Name] = true
+		specs = append(specs, sp)
+	}
+	for _, need := range []string{"thumbnail", "medium"} {
+		if !seen[need] {
+			return nil, fmt.Errorf("the %q rendition is required (the API's %s_url)", need, need)
+		}
+	}
+	return specs, nil
+}
+
+func specsString(specs []vitrine.Spec) string {
+	parts := make([]string, len(specs))
+	for i, sp := range specs {
+		parts[i] = sp.String()
+	}
+	return strings.Join(parts, ";")
+}

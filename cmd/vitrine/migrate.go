@@ -1,0 +1,21 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := loadConfig("migrate", args, getenv, stderr, false, nil)
+	if err != nil {
+		return err
+	}
+	pool, _, err := openStore(ctx, cfg, newLogger(stderr, "info"))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	fmt.Fprintln(stdout, "database is up to date:", cfg.DatabasePath())
+	return nil
+}
