@@ -219,3 +219,12 @@ func (f *fieldReader) slug(name string) *vitrine.Slug {
 	}
 	return &slug
 }
+
+// asFieldError files an Invalid error's message under field.
+func asFieldError(field string, err error) error {
+	var e *vitrine.Error
+	if errors.As(err, &e) && e.Kind == vitrine.Invalid && e.Message != "" {
+		return vitrine.FieldError(field, e.Message)
+	}
+	return err
+}

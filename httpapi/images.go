@@ -310,13 +310,13 @@ var errOrderNotList = vitrine.Errorf(vitrine.Invalid, "order must be a list of i
 // {"order": [ids]} (or repeated form fields "order"): the listed images
 // first, in that order, the rest after them; 200 with the new list.
 func handleReorder(log *slog.Logger, images imageStore, bl bodyLimits, pres presenter) http.Handler {
+	bl.objectMessage = func(string) error { return errOrderNotList }
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		productID, err := images.ProductID(r.Context(), vitrine.Slug(r.PathValue("slug")))
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		bl.objectMessage = func(string) error { return errOrderNotList }
 		body, err := readBody(w, r, bl)
 		if err != nil {
 			writeError(w, r, log, err)

@@ -30,6 +30,10 @@ func handleProductList(log *slog.Logger, products productStore, pres presenter) 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		query := r.URL.Query()
 		q := vitrine.ProductQuery{Page: 1, PageSize: defaultPageSize, Search: query.Get("search")}
+		if err := vitrine.CheckText(q.Search, 200); err != nil {
+			writeError(w, r, log, asFieldError("search", err))
+			return
+		}
 		if n, err := strconv.Atoi(query.Get("page_size")); err == nil && n > 0 {
 			q.PageSize = min(n, maxPageSize)
 		}
@@ -44,9 +48,6 @@ func handleProductList(log *slog.Logger, products productStore, pres presenter) 
 		// Like DRF's OrderingFilter, an unknown ordering is ignored.
 		if o := query.Get("ordering"); validOrdering(o) {
 			q.Ordering = o
-		}
-		if len(q.Search) > 200 {
-			q.Search = q.Search[:200]
 		}
 		if query.Get("page") == "last" {
 			_, total, err := products.Products(r.Context(), vitrine.ProductQuery{Page: 1, PageSize: 1, Search: q.Search})
