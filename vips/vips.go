@@ -18,6 +18,7 @@ import (
 var started struct {
 	once sync.Once
 	err  error
+	ok   bool // libvips is running
 }
 
 // errMu serialises reading and clearing libvips' error buffer, which is one
@@ -37,16 +38,21 @@ func Init(concurrency int) error {
 		}
 		if C.vt_init(C.int(concurrency)) != 0 {
 			started.err = lastError("start libvips")
+			return
 		}
+		started.ok = true
 	})
 	return started.err
 }
 
 // Shutdown stops libvips and frees its caches and threads. Call it once, at
 // exit, after every Probe, Verify and Render has returned; libvips cannot be
-// started again in the same process.
+// started again in the same process. Without a successful Init it does
+// nothing.
 func Shutdown() {
-	C.vips_shutdown()
+	if started.ok {
+		C.vips_shutdown()
+	}
 }
 
 // lastError returns libvips' error buffer as an error naming op, and clears

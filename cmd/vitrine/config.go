@@ -104,7 +104,7 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		setting("shutdown-timeout", "VITRINE_SHUTDOWN_TIMEOUT", "30s", "how long a stop waits for requests and jobs in flight")
 		setting("log-level", "VITRINE_LOG_LEVEL", "info", "debug, info, warn or error")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseInterspersed(fs, args); err != nil {
 		return Config{}, fs, err
 	}
 	if !serve {
@@ -216,4 +216,22 @@ func specsString(specs []vitrine.Spec) string {
 		parts[i] = sp.String()
 	}
 	return strings.Join(parts, ";")
+}
+
+// parseInterspersed parses flags wherever they stand, so that
+// "token revoke 3 --data-dir d" works as the usage shows; the positional
+// arguments are left in fs.Args().
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
 }

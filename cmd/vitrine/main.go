@@ -20,12 +20,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/vitrine/vitrine/vips"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
+	vips.Shutdown()
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}

@@ -141,10 +141,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	// Init starts libvips once per process; main shuts it down at exit, so
+	// that tests can call run more than once.
 	if err := vips.Init(1); err != nil {
 		return err
 	}
-	defer vips.Shutdown()
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadConfigPrecedence(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantAddr string
+		wantDir  string
+	}{
+		{"defaults", nil, nil, "127.0.0.1:8000", "data"},
+		{"variables", nil, map[string]string{"VITRINE_ADDR": ":9000", "VITRINE_DATA_DIR": "/srv/v"}, ":9000", "/srv/v"},
+		{"flag beats variable", []string{"--addr", ":7000"}, map[string]string{"VITRINE_ADDR": ":9000"}, ":7000", "data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, _, err := loadConfig("serve", tt.args, env(tt.env), io.Discard, true, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Addr != tt.wantAddr || c.DataDir != tt.wantDir {
+				t.Fatalf("got %s %s, want %s %s", c.Addr, c.DataDir, tt.wantAddr, tt.wantDir)
+			}
+		})
+	}
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	t.Parallel()
+	c, _, err := loadConfig("serve", nil, env(nil), io.Discard, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxUploadBytes != 5*1024*1024 || c.MaxPixels != 50_000_000 || c.ProductMinSide != 200 || c.ProductMaxSide != 5000 ||
+		c.MaxImagesPerProduct != 50 || c.MaxBulkFiles != 10 || c.PublicURL != nil || c.TrustProxy || c.PollInterval != 100*time.Millisecond {
+		t.Fatalf("got %+v, want the documented defaults", c)
+	}
+	if len(c.Renditions) != 2 || c.Renditions[0].String() != "thumbnail=200x200,contain,jpeg,q85" || c.Renditions[1].String() != "medium=800x800,contain,jpeg,q90" {
+		t.Fatalf("got renditions %v, want the note's thumbnail and medium", c.Renditions)
+	}
+}
+
+func TestLoadConfigListsEveryProblem(t *testing.T) {
+	t.Parallel()
+	_, _, err := loadConfig("serve", []string{
+		"--public-url", "ftp://x", "--max-upload-bytes", "0", "--renditions", "thumbnail=200x200", "--poll-interval", "soon",
+		"--trust-proxy", "maybe", "--product-image-min-side", "6000",
+	}, env(map[string]string{"VITRINE_LOG_LEVEL": "loud"}), io.Discard, true, nil)
+	if err == nil {
+		t.Fatal("got no error, want every problem listed")
+	}
+	for _, want := range []string{"--public-url", "--max-upload-bytes", "--renditions", "medium", "--poll-interval", "--trust-proxy", "--log-level", "side limits"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("got %q, want it to mention %s", err, want)
+		}
+	}
+}
+
+func TestLoadConfigPublicURL(t *testing.T) {
+	t.Parallel()
+	c, _, err := loadConfig("serve", nil, env(map[string]string{"VITRINE_PUBLIC_URL": "https://api.shop.example", "VITRINE_TRUST_PROXY": "1"}), io.Discard, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL.String() != "https://api.shop.example" || !c.TrustProxy {
+		t.Fatalf("got %v %v", c.PublicURL, c.TrustProxy)
+	}
+}
