@@ -162,7 +162,7 @@ func (r *response) list() []map[string]any {
 func (r *response) want(status int) *response {
 	r.t.Helper()
 	if r.Code != status {
-		r.t.Fatalf("%s: got status %d, want %d; body %s", r.t.Name(), r.Code, status, clip(r.Body.String()))
+		r.t.Fatalf("%s: got status %d, want %d; body %q", r.t.Name(), r.Code, status, clip(r.Body.String()))
 	}
 	return r
 }
@@ -182,6 +182,14 @@ type request struct {
 	anonymous    bool
 	auth         string // replaces the Authorization header when set
 	header       http.Header
+}
+
+// with returns the server bound to a subtest's t, so that its failures
+// stop the subtest (never call t.Fatal of a parent from a subtest).
+func (s *testServer) with(t *testing.T) *testServer {
+	c := *s
+	c.t = t
+	return &c
 }
 
 func (s *testServer) serve(req request) *response {

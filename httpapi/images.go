@@ -20,7 +20,7 @@ type imageStore interface {
 	Image(ctx context.Context, productID, id int64) (*vitrine.Image, error)
 	UpdateImage(ctx context.Context, productID, id int64, ch vitrine.ImageChange) (*vitrine.Image, error)
 	ReorderImages(ctx context.Context, productID int64, ids []int64) ([]*vitrine.Image, error)
-	DeleteImage(ctx context.Context, productID, id int64) error
+	DeleteImage(ctx context.Context, productID, id int64) (dropped []string, err error)
 }
 
 // galleryConfig is what the gallery upload routes need to know.
@@ -270,17 +270,19 @@ func handleImageUpdate(log *slog.Logger, images imageStore, bl bodyLimits, pres 
 
 // handleImageDelete serves DELETE /api/products/{slug}/images/{id}/: 204,
 // and the original and every rendition are deleted after the commit.
-func handleImageDelete(log *slog.Logger, images imageStore) http.Handler {
+func handleImageDelete(log *slog.Logger, images imageStore, up *uploader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		productID, id, err := productAndImage(r.Context(), images, r)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		if err := images.DeleteImage(r.Context(), productID, id); err != nil {
+		dropped, err := images.DeleteImage(r.Context(), productID, id)
+		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
+		up.discard(dropped...)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

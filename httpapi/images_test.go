@@ -114,6 +114,7 @@ func TestGalleryFormats(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			s := s.with(t)
 			img := s.addImage(slug, tt.data, tt.name)
 			if got := s.fetch(img["image_url"]).want(http.StatusOK).Header().Get("Content-Type"); got != tt.ctype {
 				t.Fatalf("got Content-Type %q, want %q", got, tt.ctype)
@@ -158,6 +159,7 @@ func TestUploadValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			s := s.with(t)
 			slug := s.createProduct("v-" + strings.ReplaceAll(tt.name, " ", "-"))
 			// A previous image stays served after a refused replacement.
 			prev := s.sendMultipart("POST", "/api/products/"+slug+"/upload_image/", nil, upload{"image", "ok.png", makePNG(t, 300, 300)}).want(http.StatusOK).obj()
@@ -196,6 +198,7 @@ func TestUploadValidation(t *testing.T) {
 	}
 	t.Run("exactly 5 MiB", func(t *testing.T) {
 		t.Parallel()
+		s := s.with(t)
 		slug := s.createProduct("exact")
 		s.sendMultipart("POST", "/api/products/"+slug+"/upload_image/", nil, upload{"image", "exact.png", exact}).want(http.StatusOK)
 		s.addImage(slug, exact, "exact.png")

@@ -14,8 +14,11 @@ type productStore interface {
 	CreateProduct(ctx context.Context, p *vitrine.Product) error
 	Product(ctx context.Context, slug vitrine.Slug) (*vitrine.Product, error)
 	Products(ctx context.Context, q vitrine.ProductQuery) ([]*vitrine.Product, int, error)
-	UpdateProduct(ctx context.Context, slug vitrine.Slug, ch vitrine.ProductChange) (*vitrine.Product, error)
-	DeleteProduct(ctx context.Context, slug vitrine.Slug) error
+	// UpdateProduct and DeleteProduct return the keys of the files the
+	// change stopped referencing. A job deletes them; the handlers delete
+	// them at once too, so a URL stops serving as soon as the answer says so.
+	UpdateProduct(ctx context.Context, slug vitrine.Slug, ch vitrine.ProductChange) (*vitrine.Product, []string, error)
+	DeleteProduct(ctx context.Context, slug vitrine.Slug) ([]string, error)
 }
 
 const (
@@ -235,7 +238,7 @@ func handleProductUpdate(log *slog.Logger, products productStore, up *uploader, 
 			}
 			ch.SetImage, ch.Image = true, stored
 		}
-		p, err := products.UpdateProduct(r.Context(), slug, ch)
+		p, dropped, err := products.UpdateProduct(r.Context(), slug, ch)
 		if err != nil {
 			if ch.Image != nil {
 				up.discard(ch.Image.Key)
@@ -243,18 +246,21 @@ func handleProductUpdate(log *slog.Logger, products productStore, up *uploader, 
 			writeError(w, r, log, err)
 			return
 		}
+		up.discard(dropped...)
 		encode(w, http.StatusOK, pres.product(r, p))
 	})
 }
 
 // handleProductDelete serves DELETE /api/products/{slug}/: 204, and every
 // file of the product is deleted after the commit.
-func handleProductDelete(log *slog.Logger, products productStore) http.Handler {
+func handleProductDelete(log *slog.Logger, products productStore, up *uploader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := products.DeleteProduct(r.Context(), vitrine.Slug(r.PathValue("slug"))); err != nil {
+		dropped, err := products.DeleteProduct(r.Context(), vitrine.Slug(r.PathValue("slug")))
+		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
+		up.discard(dropped...)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -288,19 +294,20 @@ func handleProductImageUpload(log *slog.Logger, products productStore, up *uploa
 			writeError(w, r, log, err)
 			return
 		}
-		p, err := products.UpdateProduct(r.Context(), slug, vitrine.ProductChange{SetImage: true, Image: stored})
+		p, dropped, err := products.UpdateProduct(r.Context(), slug, vitrine.ProductChange{SetImage: true, Image: stored})
 		if err != nil {
 			up.discard(stored.Key)
 			writeError(w, r, log, err)
 			return
 		}
+		up.discard(dropped...)
 		encode(w, http.StatusOK, pres.product(r, p))
 	})
 }
 
 // handleProductImageDelete serves DELETE /api/products/{slug}/delete_image/:
 // 204, or 400 {"error": "No image to delete"}.
-func handleProductImageDelete(log *slog.Logger, products productStore) http.Handler {
+func handleProductImageDelete(log *slog.Logger, products productStore, up *uploader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		slug := vitrine.Slug(r.PathValue("slug"))
 		p, err := products.Product(r.Context(), slug)
@@ -312,10 +319,12 @@ func handleProductImageDelete(log *slog.Logger, products productStore) http.Hand
 			writeError(w, r, log, vitrine.Errorf(vitrine.Invalid, "No image to delete"))
 			return
 		}
-		if _, err := products.UpdateProduct(r.Context(), slug, vitrine.ProductChange{SetImage: true}); err != nil {
+		_, dropped, err := products.UpdateProduct(r.Context(), slug, vitrine.ProductChange{SetImage: true})
+		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
+		up.discard(dropped...)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -36,6 +36,7 @@ func TestProductCreateBodies(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			s := s.with(t)
 			slug := fmt.Sprintf("p-%d", i)
 			p := tt.send(slug).want(http.StatusCreated).obj()
 			for _, f := range productFields {
@@ -86,6 +87,7 @@ func TestProductValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			s := s.with(t)
 			body := s.sendJSON("POST", "/api/products/", tt.body).want(http.StatusBadRequest).obj()
 			msgs, _ := body[tt.field].([]any)
 			if len(msgs) == 0 || msgs[0] != tt.msg {
@@ -108,6 +110,7 @@ func TestProductPriceFormats(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(fmt.Sprint(tt.in), func(t *testing.T) {
 			t.Parallel()
+			s := s.with(t)
 			p := s.sendJSON("POST", "/api/products/", map[string]any{"name": "n", "slug": fmt.Sprint("pr", i), "price": tt.in}).want(http.StatusCreated).obj()
 			if p["price"] != tt.want {
 				t.Fatalf("got price %v, want %v", p["price"], tt.want)
@@ -202,6 +205,7 @@ func TestAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
+			s := s.with(t)
 			for _, req := range []request{
 				{method: "POST", path: "/api/products/", body: strings.NewReader(`{"name":"n","slug":"z"}`), ctype: "application/json"},
 				{method: "PATCH", path: "/api/products/mine/", body: strings.NewReader(`{"name":"n"}`), ctype: "application/json"},

@@ -33,14 +33,14 @@ func apiRoutes(d deps) []route {
 			"GET":    handleProductGet(log, d.products, d.pres),
 			"PUT":    auth(handleProductUpdate(log, d.products, d.up, d.productLimits, d.oneFile, d.pres, true)),
 			"PATCH":  auth(handleProductUpdate(log, d.products, d.up, d.productLimits, d.oneFile, d.pres, false)),
-			"DELETE": auth(handleProductDelete(log, d.products)),
+			"DELETE": auth(handleProductDelete(log, d.products, d.up)),
 		}},
 		{"/api/products/{slug}/upload_image/", map[string]http.Handler{
 			"POST": auth(handleProductImageUpload(log, d.products, d.up, d.productLimits, d.oneFile, d.pres)),
 			"PUT":  auth(handleProductImageUpload(log, d.products, d.up, d.productLimits, d.oneFile, d.pres)),
 		}},
 		{"/api/products/{slug}/delete_image/", map[string]http.Handler{
-			"DELETE": auth(handleProductImageDelete(log, d.products)),
+			"DELETE": auth(handleProductImageDelete(log, d.products, d.up)),
 		}},
 		{"/api/products/{slug}/images/", map[string]http.Handler{
 			"GET":  handleImageList(log, d.images, d.pres),
@@ -56,7 +56,7 @@ func apiRoutes(d deps) []route {
 			"GET":    handleImageGet(log, d.images, d.pres),
 			"PUT":    auth(handleImageUpdate(log, d.images, d.oneFile, d.pres)),
 			"PATCH":  auth(handleImageUpdate(log, d.images, d.oneFile, d.pres)),
-			"DELETE": auth(handleImageDelete(log, d.images)),
+			"DELETE": auth(handleImageDelete(log, d.images, d.up)),
 		}},
 		{"/api/products/{slug}/images/{id}/set_primary/", map[string]http.Handler{
 			"POST": auth(handleSetPrimary(log, d.images, d.pres)),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -69,15 +70,16 @@ func (u *uploader) store(ctx context.Context, f *receivedFile, lim vitrine.Uploa
 	return &vitrine.File{Key: key, Format: info.Format, Width: info.Width, Height: info.Height, Bytes: f.size}, nil
 }
 
-// discard deletes stored files that no committed row references. A file
-// that cannot be deleted now is left for the storage sweep; nothing
-// references it.
+// discard deletes stored files that no committed row references: uploads
+// that were refused or rolled back, and files a committed change dropped
+// (whose delete job will find them gone). A file that cannot be deleted now
+// is left to that job or to the storage sweep; nothing references it.
 func (u *uploader) discard(keys ...string) {
 	// The request may be over (its context cancelled); the files must go anyway.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, k := range keys {
-		if err := u.blobs.Delete(ctx, k); err != nil {
+		if err := u.blobs.Delete(ctx, k); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			u.log.Warn("discard stored upload", "key", k, "err", err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/vitrine/vitrine"
@@ -171,6 +170,7 @@ func (d *DB) AddImages(ctx context.Context, productID int64, imgs []*vitrine.Ima
 		}
 		now := d.now()
 		var ids []int64
+		var primary *vitrine.Image
 		for _, img := range imgs {
 			if count+added >= maxPerProduct {
 				break
@@ -182,6 +182,10 @@ func (d *DB) AddImages(ctx context.Context, productID int64, imgs []*vitrine.Ima
 				if err := d.clearPrimary(ctx, tx, productID); err != nil {
 					return err
 				}
+				if primary != nil {
+					primary.IsPrimary = false
+				}
+				primary = img
 			}
 			img.ProductID, img.Status, img.UploadedAt = productID, vitrine.StatusPending, now
 			err := tx.QueryRowContext(ctx, d.q(`INSERT INTO images
@@ -316,10 +320,11 @@ func (d *DB) ReorderImages(ctx context.Context, productID int64, ids []int64) ([
 }
 
 // DeleteImage deletes one image of a product; its original and renditions
-// are deleted from storage by a job enqueued in the same transaction.
+// are deleted from storage by a job enqueued in the same transaction, and
+// returned in dropped for the caller to delete at once if it likes.
 // NotFound if there is no such image.
-func (d *DB) DeleteImage(ctx context.Context, productID, id int64) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+func (d *DB) DeleteImage(ctx context.Context, productID, id int64) (dropped []string, err error) {
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		if err := d.lockProduct(ctx, tx, productID); err != nil {
 			return err
 		}
@@ -334,8 +339,13 @@ func (d *DB) DeleteImage(ctx context.Context, productID, id int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound(sql.ErrNoRows, "image")
 		}
+		dropped = keys
 		return d.enqueue.EnqueueDeleteTx(ctx, tx, keys)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return dropped, nil
 }
 
 // SaveRenditions records the renditions of an image and marks it ready, in
@@ -357,10 +367,12 @@ func (d *DB) SaveRenditions(ctx context.Context, imageID int64, originalKey stri
 		if err != nil {
 			return err
 		}
+		// Only a rendition replaced under the same name with a new key
+		// leaves a file behind; others keep their rows and files.
 		var stale []string
-		for _, r := range old[0].Renditions {
-			if !slices.ContainsFunc(rs, func(n vitrine.Rendition) bool { return n.Key == r.Key }) {
-				stale = append(stale, r.Key)
+		for _, r := range rs {
+			if prev, ok := old[0].Rendition(r.Name); ok && prev.Key != r.Key {
+				stale = append(stale, prev.Key)
 			}
 		}
 		for _, r := range rs {

@@ -90,7 +90,9 @@ func sqliteDSN(path string, readOnly bool) string {
 		q.Add("_pragma", "synchronous(FULL)")
 		q.Add("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	// The path is a URI path here: escape it, or a '#', '?' or '%' in a
+	// directory name would open another file.
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
 // Close closes both handles.

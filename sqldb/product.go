@@ -60,9 +60,9 @@ func (d *DB) CreateProduct(ctx context.Context, p *vitrine.Product) error {
 		h = sql.NullInt64{Int64: int64(p.ImageHeight), Valid: true}
 	}
 	err := d.pool.Write.QueryRowContext(ctx, d.q(`INSERT INTO products
-		(name, slug, description, price_cents, image_key, image_width, image_height, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		p.Name, string(p.Slug), p.Description, nullPrice(p.Price), key, w, h, now, now).Scan(&p.ID)
+		(name, slug, description, price_cents, image_key, image_width, image_height, search_text, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		p.Name, string(p.Slug), p.Description, nullPrice(p.Price), key, w, h, productSearchText(p), now, now).Scan(&p.ID)
 	if isUnique(err, "slug") {
 		return slugTaken(err)
 	}
@@ -117,10 +117,12 @@ func ValidOrdering(s string) bool {
 func (d *DB) Products(ctx context.Context, pq vitrine.ProductQuery) ([]*vitrine.Product, int, error) {
 	where, args := "", []any{}
 	if pq.Search != "" {
-		// LIKE with our own escape character, so % and _ in a search are literal.
-		pat := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(pq.Search)) + "%"
-		where = ` WHERE lower(p.name) LIKE ? ESCAPE '\' OR lower(p.slug) LIKE ? ESCAPE '\'`
-		args = append(args, pat, pat)
+		// LIKE with our own escape character, so % and _ in a search are
+		// literal, over search_text, which is folded the same way as the
+		// search (SQLite's own lower() and LIKE fold ASCII only).
+		pat := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(searchText(pq.Search)) + "%"
+		where = ` WHERE p.search_text LIKE ? ESCAPE '\'`
+		args = append(args, pat)
 	}
 	var total int
 	if err := d.pool.Read.QueryRowContext(ctx, d.q(`SELECT count(*) FROM products p`+where), args...).Scan(&total); err != nil {
@@ -162,12 +164,14 @@ func (d *DB) Products(ctx context.Context, pq vitrine.ProductQuery) ([]*vitrine.
 
 // UpdateProduct applies ch to the product with this slug and returns it.
 // A replaced or removed single image is deleted from storage by a job
-// enqueued in the same transaction. NotFound if there is no such product;
-// Conflict on "slug" if the new slug is taken.
-func (d *DB) UpdateProduct(ctx context.Context, slug vitrine.Slug, ch vitrine.ProductChange) (*vitrine.Product, error) {
-	var out *vitrine.Product
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		p, err := scanProduct(tx.QueryRowContext(ctx, d.q(`SELECT `+productCols+` FROM products p WHERE p.slug = ?`+d.forUpdate()), string(slug)))
+// enqueued in the same transaction; its key is returned in dropped, so the
+// caller may delete it at once (deleting twice is harmless). NotFound if
+// there is no such product; Conflict on "slug" if the new slug is taken.
+func (d *DB) UpdateProduct(ctx context.Context, slug vitrine.Slug, ch vitrine.ProductChange) (p *vitrine.Product, dropped []string, err error) {
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
+		dropped = nil
+		var err error
+		p, err = scanProduct(tx.QueryRowContext(ctx, d.q(`SELECT `+productCols+` FROM products p WHERE p.slug = ?`+d.forUpdate()), string(slug)))
 		if err != nil {
 			return notFound(err, "product "+string(slug))
 		}
@@ -200,8 +204,8 @@ func (d *DB) UpdateProduct(ctx context.Context, slug vitrine.Slug, ch vitrine.Pr
 		}
 		p.UpdatedAt = d.now()
 		_, err = tx.ExecContext(ctx, d.q(`UPDATE products SET name = ?, slug = ?, description = ?, price_cents = ?,
-			image_key = ?, image_width = ?, image_height = ?, updated_at = ? WHERE id = ?`),
-			p.Name, string(p.Slug), p.Description, nullPrice(p.Price), key, w, h, p.UpdatedAt, p.ID)
+			image_key = ?, image_width = ?, image_height = ?, search_text = ?, updated_at = ? WHERE id = ?`),
+			p.Name, string(p.Slug), p.Description, nullPrice(p.Price), key, w, h, productSearchText(p), p.UpdatedAt, p.ID)
 		if isUnique(err, "slug") {
 			return slugTaken(err)
 		}
@@ -209,24 +213,25 @@ func (d *DB) UpdateProduct(ctx context.Context, slug vitrine.Slug, ch vitrine.Pr
 			return fmt.Errorf("update product %s: %w", slug, err)
 		}
 		if oldKey != "" && oldKey != p.ImageKey {
-			if err := d.enqueue.EnqueueDeleteTx(ctx, tx, []string{oldKey}); err != nil {
+			dropped = []string{oldKey}
+			if err := d.enqueue.EnqueueDeleteTx(ctx, tx, dropped); err != nil {
 				return fmt.Errorf("update product %s: %w", slug, err)
 			}
 		}
-		if err := d.attachImages(ctx, tx, []*vitrine.Product{p}); err != nil {
-			return err
-		}
-		out = p
-		return nil
+		return d.attachImages(ctx, tx, []*vitrine.Product{p})
 	})
-	return out, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, dropped, nil
 }
 
 // DeleteProduct deletes the product with this slug and its gallery. Every
 // file they referenced (single image, originals, renditions) is deleted by a
-// job enqueued in the same transaction. NotFound if there is no such product.
-func (d *DB) DeleteProduct(ctx context.Context, slug vitrine.Slug) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
+// job enqueued in the same transaction, and returned in dropped for the
+// caller to delete at once if it likes. NotFound if there is no such product.
+func (d *DB) DeleteProduct(ctx context.Context, slug vitrine.Slug) (dropped []string, err error) {
+	err = d.inTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var key sql.NullString
 		err := tx.QueryRowContext(ctx, d.q(`SELECT id, image_key FROM products WHERE slug = ?`+d.forUpdate()), string(slug)).Scan(&id, &key)
@@ -243,11 +248,22 @@ func (d *DB) DeleteProduct(ctx context.Context, slug vitrine.Slug) error {
 		if _, err := tx.ExecContext(ctx, d.q(`DELETE FROM products WHERE id = ?`), id); err != nil {
 			return fmt.Errorf("delete product %s: %w", slug, err)
 		}
-		if len(keys) > 0 {
-			if err := d.enqueue.EnqueueDeleteTx(ctx, tx, keys); err != nil {
-				return fmt.Errorf("delete product %s: %w", slug, err)
-			}
+		dropped = keys
+		if err := d.enqueue.EnqueueDeleteTx(ctx, tx, keys); err != nil {
+			return fmt.Errorf("delete product %s: %w", slug, err)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return dropped, nil
+}
+
+// searchText folds text for ?search= matching: Unicode lower case.
+func searchText(s string) string { return strings.ToLower(s) }
+
+// productSearchText is what a search matches: the name and the slug.
+func productSearchText(p *vitrine.Product) string {
+	return searchText(p.Name) + "\n" + searchText(string(p.Slug))
 }

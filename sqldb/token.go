@@ -70,6 +70,7 @@ func (d *DB) Tokens(ctx context.Context) ([]vitrine.Token, error) {
 		if err := rows.Scan(&t.ID, &t.User, &t.Hint, &t.CreatedAt, &used, &revoked); err != nil {
 			return nil, fmt.Errorf("list tokens: %w", err)
 		}
+		t.CreatedAt = t.CreatedAt.UTC()
 		t.LastUsedAt, t.RevokedAt = nullTime(used), nullTime(revoked)
 		ts = append(ts, t)
 	}

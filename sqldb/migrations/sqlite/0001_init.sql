@@ -27,6 +27,9 @@ CREATE TABLE products (
     image_key    TEXT UNIQUE,
     image_width  INTEGER,
     image_height INTEGER,
+    -- name and slug lower-cased in Go (Unicode-aware, unlike SQLite's
+    -- lower()), which ?search= matches against.
+    search_text  TEXT NOT NULL DEFAULT '',
     created_at   TIMESTAMP NOT NULL,
     updated_at   TIMESTAMP NOT NULL
 );
