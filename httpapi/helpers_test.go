@@ -30,6 +30,7 @@ import (
 	"github.com/vitrine/vitrine/httpapi"
 	"github.com/vitrine/vitrine/jobs"
 	"github.com/vitrine/vitrine/sqldb"
+	"github.com/vitrine/vitrine/sqldb/sqldbtest"
 	"github.com/vitrine/vitrine/vips"
 )
 
@@ -65,22 +66,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	ctx := context.Background()
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	pool, err := sqldb.Open(ctx, "sqlite:"+filepath.Join(dir, "vitrine.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pool.Close() })
-	if _, err := sqldb.Migrate(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := jobs.Migrate(ctx, pool.Write); err != nil {
-		t.Fatal(err)
-	}
-	queue, err := jobs.NewQueue(pool.Write, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sqldb.New(pool, queue)
+	pool, db := sqldbtest.Open(t)
 	blobs, err := blob.NewLocal(filepath.Join(dir, "media"))
 	if err != nil {
 		t.Fatal(err)

@@ -303,3 +303,28 @@ func TestProductCreateWithImage(t *testing.T) {
 	s.sendJSON("POST", "/api/products/", map[string]any{"name": "n", "slug": "img-null", "image": nil}).want(http.StatusCreated)
 	_ = bytes.MinRead
 }
+
+// TestProductDeleteRemovesEveryFile deletes a product with a single image
+// and a rendered gallery: every original and rendition goes.
+func TestProductDeleteRemovesEveryFile(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	slug := s.createProduct("gone")
+	keep := s.createProduct("kept")
+	s.sendMultipart("POST", "/api/products/"+slug+"/upload_image/", nil, upload{"image", "a.png", makePNG(t, 300, 300)}).want(http.StatusOK)
+	var urls []any
+	for range 3 {
+		img := s.addImage(slug, makeJPEG(t, 900, 900), "g.jpg")
+		ready := s.waitStatus(slug, img["id"])
+		urls = append(urls, ready["image_url"], ready["thumbnail_url"], ready["medium_url"])
+	}
+	kept := s.waitStatus(keep, s.addImage(keep, makePNG(t, 50, 50), "k.png")["id"])
+	if n := len(s.files()); n != 1+9+3 {
+		t.Fatalf("got %d files before the delete, want 13", n)
+	}
+	s.serve(request{method: "DELETE", path: "/api/products/" + slug}).want(http.StatusNoContent)
+	for _, u := range urls {
+		s.fetch(u).want(http.StatusNotFound)
+	}
+	s.waitFiles([]string{keyOf(t, kept["image_url"]), keyOf(t, kept["thumbnail_url"]), keyOf(t, kept["medium_url"])})
+}
