@@ -191,6 +191,16 @@ type ProductQuery struct {
 	Ordering string
 }
 
+// ValidOrdering reports whether ProductQuery.Ordering accepts s: "" or one
+// of created_at, name, price and id, optionally prefixed by "-".
+func ValidOrdering(s string) bool {
+	switch strings.TrimPrefix(s, "-") {
+	case "created_at", "name", "price", "id":
+		return true
+	}
+	return s == ""
+}
+
 // Token describes an API token without its secret.
 type Token struct {
 	ID         int64

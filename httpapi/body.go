@@ -64,7 +64,7 @@ func (b *requestBody) Close() {
 	}
 }
 
-// fileCount returns the number of file parts under these field names.
+// filesOf returns the file parts under these field names, in order.
 func (b *requestBody) filesOf(fields ...string) []*receivedFile {
 	var out []*receivedFile
 	for _, f := range fields {

@@ -11,6 +11,7 @@ import (
 )
 
 type productStore interface {
+	ProductID(ctx context.Context, slug vitrine.Slug) (int64, error)
 	CreateProduct(ctx context.Context, p *vitrine.Product) error
 	Product(ctx context.Context, slug vitrine.Slug) (*vitrine.Product, error)
 	Products(ctx context.Context, q vitrine.ProductQuery) ([]*vitrine.Product, int, error)
@@ -49,7 +50,7 @@ func handleProductList(log *slog.Logger, products productStore, pres presenter) 
 			q.Page = n
 		}
 		// Like DRF's OrderingFilter, an unknown ordering is ignored.
-		if o := query.Get("ordering"); validOrdering(o) {
+		if o := query.Get("ordering"); vitrine.ValidOrdering(o) {
 			q.Ordering = o
 		}
 		if query.Get("page") == "last" {
@@ -84,15 +85,6 @@ func handleProductList(log *slog.Logger, products productStore, pres presenter) 
 		}
 		encode(w, http.StatusOK, map[string]any{"count": total, "next": next, "previous": prev, "results": results})
 	})
-}
-
-var productOrderings = map[string]bool{"created_at": true, "name": true, "price": true, "id": true}
-
-func validOrdering(o string) bool {
-	if len(o) > 0 && o[0] == '-' {
-		o = o[1:]
-	}
-	return productOrderings[o]
 }
 
 // pageURL is the list URL for another page, keeping the other parameters.
@@ -206,8 +198,9 @@ func handleProductGet(log *slog.Logger, products productStore, pres presenter) h
 // file is deleted after the commit); null or "" removes it.
 func handleProductUpdate(log *slog.Logger, products productStore, up *uploader, lim vitrine.UploadLimits, bl bodyLimits, pres presenter, full bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// 404 before reading a body that may be megabytes long.
 		slug := vitrine.Slug(r.PathValue("slug"))
-		if _, err := products.Product(r.Context(), slug); err != nil {
+		if _, err := products.ProductID(r.Context(), slug); err != nil {
 			writeError(w, r, log, err)
 			return
 		}
@@ -269,8 +262,9 @@ func handleProductDelete(log *slog.Logger, products productStore, up *uploader) 
 // the "image" file replaces the product's single image; 200 with the product.
 func handleProductImageUpload(log *slog.Logger, products productStore, up *uploader, lim vitrine.UploadLimits, bl bodyLimits, pres presenter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// 404 before reading a body that may be megabytes long.
 		slug := vitrine.Slug(r.PathValue("slug"))
-		if _, err := products.Product(r.Context(), slug); err != nil {
+		if _, err := products.ProductID(r.Context(), slug); err != nil {
 			writeError(w, r, log, err)
 			return
 		}

@@ -99,17 +99,12 @@ func (d *DB) productTx(ctx context.Context, q querier, slug vitrine.Slug, lock s
 	return p, nil
 }
 
+// productOrderings maps each of vitrine.ProductOrderings to its SQL.
 var productOrderings = map[string]string{
 	"created_at": "p.created_at, p.id",
 	"name":       "p.name, p.id",
 	"price":      "p.price_cents, p.id",
 	"id":         "p.id",
-}
-
-// ValidOrdering reports whether ProductQuery.Ordering accepts s.
-func ValidOrdering(s string) bool {
-	_, ok := productOrderings[strings.TrimPrefix(s, "-")]
-	return ok || s == ""
 }
 
 // Products returns one page of products with their galleries, and the total

@@ -93,33 +93,6 @@ func TestProductNotFound(t *testing.T) {
 	wantKind(t, err, vitrine.NotFound)
 }
 
-func TestValidOrdering(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		ordering string
-		want     bool
-	}{
-		{"", true},
-		{"name", true},
-		{"-name", true},
-		{"price", true},
-		{"-price", true},
-		{"created_at", true},
-		{"-created_at", true},
-		{"id", true},
-		{"-id", true},
-		{"--name", false},
-		{"slug", false},
-		{"name;DROP TABLE products", false},
-		{"-", false},
-	}
-	for _, tt := range tests {
-		if got := sqldb.ValidOrdering(tt.ordering); got != tt.want {
-			t.Errorf("ValidOrdering(%q): got %v, want %v", tt.ordering, got, tt.want)
-		}
-	}
-}
-
 // slugs returns the slugs of ps, in order.
 func slugs(ps []*vitrine.Product) []vitrine.Slug {
 	out := make([]vitrine.Slug, len(ps))

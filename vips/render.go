@@ -23,13 +23,7 @@ func NewRenderer() *Renderer {
 	return &Renderer{}
 }
 
-// Output is one rendered rendition: the spec it was made from, the encoded
-// file, and its size in pixels. It is an alias of vitrine.Rendered, so that
-// *Renderer satisfies the render worker's interface, which speaks only
-// vitrine types.
-type Output = vitrine.Rendered
-
-// Render makes one Output per spec, in the order of specs, from the
+// Render makes one vitrine.Rendered per spec, in the order of specs, from the
 // original held in src (the bytes of a JPEG, PNG or WebP file). It decodes
 // the original once, shrunk on load to the smallest size that serves the
 // largest spec, and derives every rendition from that: upright by EXIF
@@ -42,7 +36,7 @@ type Output = vitrine.Rendered
 // truncated, another format) returns an Unsupported *vitrine.Error: retrying
 // cannot help. An invalid spec, a cancelled ctx or an encoder failure
 // returns a plain error.
-func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec) ([]Output, error) {
+func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec) ([]vitrine.Rendered, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -94,7 +88,7 @@ func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec)
 		return nil, undecodable(err)
 	}
 
-	outs := make([]Output, 0, len(specs))
+	outs := make([]vitrine.Rendered, 0, len(specs))
 	for _, sp := range specs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -109,28 +103,28 @@ func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec)
 }
 
 // renderSpec makes one rendition from the decoded original.
-func renderSpec(ctx context.Context, base *vimage, sp vitrine.Spec) (Output, error) {
+func renderSpec(ctx context.Context, base *vimage, sp vitrine.Spec) (vitrine.Rendered, error) {
 	im := &vimage{}
 	defer im.close()
 	if err := im.resize(base, sp); err != nil {
-		return Output{}, err
+		return vitrine.Rendered{}, err
 	}
 	if sp.Format == vitrine.JPEG {
 		if err := im.flatten(); err != nil {
-			return Output{}, err
+			return vitrine.Rendered{}, err
 		}
 	}
 	if err := im.strip(); err != nil {
-		return Output{}, err
+		return vitrine.Rendered{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return Output{}, err
+		return vitrine.Rendered{}, err
 	}
 	data, err := im.encode(sp)
 	if err != nil {
-		return Output{}, err
+		return vitrine.Rendered{}, err
 	}
-	return Output{Spec: sp, Data: data, Width: im.width(), Height: im.height()}, nil
+	return vitrine.Rendered{Spec: sp, Data: data, Width: im.width(), Height: im.height()}, nil
 }
 
 // header reads the displayed size of the image in buf (n bytes of C memory)
