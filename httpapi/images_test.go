@@ -575,3 +575,30 @@ func TestReorder(t *testing.T) {
 		t.Fatalf("form reorder: got %v", got)
 	}
 }
+
+func TestWriteRoutesTakeEveryBodyType(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	slug := s.createProduct("bodies")
+	img := s.addImage(slug, makePNG(t, 30, 30), "a.png")
+	path := "/api/products/" + slug + "/images/" + id(img) + "/"
+	s.sendMultipart("PATCH", path, [][2]string{{"alt_text", "multipart alt"}, {"is_primary", "on"}}).want(http.StatusOK)
+	if got := s.imageJSON(slug, img["id"]); got["alt_text"] != "multipart alt" || got["is_primary"] != true {
+		t.Fatalf("multipart PATCH: got %v", got)
+	}
+	s.sendForm("PATCH", path, map[string][]string{"caption": {"form caption"}, "order": {"3"}, "is_primary": {"false"}}).want(http.StatusOK)
+	if got := s.imageJSON(slug, img["id"]); got["caption"] != "form caption" || got["order"] != float64(3) || got["is_primary"] != false {
+		t.Fatalf("form PATCH: got %v", got)
+	}
+	s.sendJSON("POST", path+"set_primary/", map[string]any{}).want(http.StatusOK)
+	s.sendForm("POST", "/api/products/"+slug+"/images/reorder/", map[string][]string{"order": {id(img)}}).want(http.StatusOK)
+	// A product PATCH with a refused image changes nothing.
+	before := s.get("/api/products/" + slug + "/").obj()
+	body := s.sendMultipart("PATCH", "/api/products/"+slug+"/", [][2]string{{"name", "new"}}, upload{"image", "x.gif", makeGIF(t, 300, 300)}).want(http.StatusBadRequest).obj()
+	if body["image"] == nil {
+		t.Fatalf("got %v, want an image error", body)
+	}
+	if after := s.get("/api/products/" + slug + "/").obj(); after["name"] != before["name"] || after["updated_at"] != before["updated_at"] {
+		t.Fatalf("a refused PATCH changed the product: %v", after)
+	}
+}

@@ -177,3 +177,27 @@ func pngForm(t *testing.T, field string, w, h int) (io.Reader, string) {
 	mw.Close()
 	return &body, mw.FormDataContentType()
 }
+
+func TestMigrateAndUsage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for range 2 {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"migrate", "--data-dir", dir}, env(nil), &out, io.Discard); err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		if !strings.Contains(out.String(), "up to date") {
+			t.Fatalf("got %q", out.String())
+		}
+	}
+	var stderr bytes.Buffer
+	if err := run(context.Background(), []string{"nope"}, env(nil), io.Discard, &stderr); err != errUsage || !strings.Contains(stderr.String(), "vitrine serve") {
+		t.Fatalf("unknown command: got %v and %q, want the usage", err, stderr.String())
+	}
+	if err := run(context.Background(), []string{"token", "create", "--data-dir", dir}, env(nil), io.Discard, io.Discard); err == nil {
+		t.Fatal("token create without --user: got nil, want an error")
+	}
+	if err := run(context.Background(), []string{"token", "revoke", "42", "--data-dir", dir}, env(nil), io.Discard, io.Discard); err == nil {
+		t.Fatal("revoking an unknown token: got nil, want an error")
+	}
+}
