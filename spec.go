@@ -2,6 +2,7 @@ package vitrine
 
 import (
 	"fmt"
+	"image"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -121,6 +122,17 @@ func isIdent(s string) bool {
 	}
 	return true
 }
+
+// RenderResult is what a renderer makes of one original: every rendition
+// asked for, and a small upright sRGB preview of the whole picture (at most
+// PreviewSize a side) from which placeholders and colours are computed.
+type RenderResult struct {
+	Renditions []Rendered
+	Preview    *image.NRGBA
+}
+
+// PreviewSize bounds the preview's sides; ThumbHash wants at most 100.
+const PreviewSize = 100
 
 // Rendered is one rendition as a renderer made it, before it is stored.
 type Rendered struct {

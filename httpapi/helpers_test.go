@@ -405,7 +405,7 @@ func makeWebP(t testing.TB, w, h int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out[0].Data
+	return out.Renditions[0].Data
 }
 
 // bombPNG is a valid PNG header declaring w x h pixels, with no pixel data:

@@ -27,7 +27,7 @@ type blobStore interface {
 }
 
 type renderer interface {
-	Render(ctx context.Context, src []byte, specs []vitrine.Spec) ([]vitrine.Rendered, error)
+	Render(ctx context.Context, src []byte, specs []vitrine.Spec) (vitrine.RenderResult, error)
 }
 
 // maxOriginalBytes bounds what a render job reads into memory; uploads are
@@ -83,12 +83,12 @@ func (w *RenderWorker) renderImage(ctx context.Context, img *vitrine.Image) erro
 	if err != nil {
 		return err
 	}
-	outs, err := w.render.Render(ctx, src, w.specs)
+	res, err := w.render.Render(ctx, src, w.specs)
 	if err != nil {
 		return fmt.Errorf("render image %d: %w", img.ID, err)
 	}
-	rs := make([]vitrine.Rendition, 0, len(outs))
-	for _, out := range outs {
+	rs := make([]vitrine.Rendition, 0, len(res.Renditions))
+	for _, out := range res.Renditions {
 		r := vitrine.Rendition{
 			Name:   out.Spec.Name,
 			Key:    vitrine.RenditionKey(img.Key, out.Spec),

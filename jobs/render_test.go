@@ -229,7 +229,7 @@ type deletingRenderer struct {
 	del func()
 }
 
-func (d deletingRenderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec) ([]vitrine.Rendered, error) {
+func (d deletingRenderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec) (vitrine.RenderResult, error) {
 	d.del()
 	return d.Renderer.Render(ctx, src, specs)
 }

@@ -173,6 +173,37 @@ int vt_strip(VipsImage *in, VipsImage **out) {
 	return 0;
 }
 
+// vt_preview_rgba fits an upright 8-bit image into size x size and returns
+// its pixels as 8-bit RGBA in g_malloc'ed memory: grey becomes RGB, a
+// missing alpha band becomes opaque.
+int vt_preview_rgba(VipsImage *in, int size, void **buf, size_t *len, int *width, int *height) {
+	VipsImage *t[4] = {NULL, NULL, NULL, NULL};
+	int err = vips_thumbnail_image(in, &t[0], size, "height", size, "size", VIPS_SIZE_DOWN, "no_rotate", TRUE, NULL) ||
+		vips_colourspace(t[0], &t[1], VIPS_INTERPRETATION_sRGB, NULL);
+	if (!err && !vips_image_hasalpha(t[1])) {
+		err = vips_bandjoin_const1(t[1], &t[2], 255.0, NULL);
+	} else if (!err) {
+		err = vips_copy(t[1], &t[2], NULL);
+	}
+	err = err || vips_cast(t[2], &t[3], VIPS_FORMAT_UCHAR, NULL);
+	if (!err && vips_image_get_bands(t[3]) != 4) {
+		vips_error("vitrine", "preview has %d bands, want 4", vips_image_get_bands(t[3]));
+		err = -1;
+	}
+	if (!err) {
+		*buf = vips_image_write_to_memory(t[3], len);
+		*width = vips_image_get_width(t[3]);
+		*height = vips_image_get_height(t[3]);
+		err = *buf == NULL;
+	}
+	for (int i = 0; i < 4; i++) {
+		if (t[i] != NULL) {
+			g_object_unref(t[i]);
+		}
+	}
+	return err ? -1 : 0;
+}
+
 int vt_jpegsave(VipsImage *in, int quality, void **buf, size_t *len) {
 	return vips_jpegsave_buffer(in, buf, len,
 		"Q", quality,

@@ -32,6 +32,8 @@ int vt_cast_uchar(VipsImage *in, VipsImage **out);
 int vt_flatten_white(VipsImage *in, VipsImage **out);
 int vt_strip(VipsImage *in, VipsImage **out);
 
+int vt_preview_rgba(VipsImage *in, int size, void **buf, size_t *len, int *width, int *height);
+
 int vt_jpegsave(VipsImage *in, int quality, void **buf, size_t *len);
 int vt_pngsave(VipsImage *in, void **buf, size_t *len);
 int vt_webpsave(VipsImage *in, int quality, void **buf, size_t *len);

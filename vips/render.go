@@ -23,8 +23,9 @@ func NewRenderer() *Renderer {
 	return &Renderer{}
 }
 
-// Render makes one vitrine.Rendered per spec, in the order of specs, from the
-// original held in src (the bytes of a JPEG, PNG or WebP file). It decodes
+// Render makes one vitrine.Rendered per spec, in the order of specs, and a
+// preview of at most vitrine.PreviewSize a side, from the original held in
+// src (the bytes of a JPEG, PNG or WebP file). It decodes
 // the original once, shrunk on load to the smallest size that serves the
 // largest spec, and derives every rendition from that: upright by EXIF
 // orientation, 8-bit sRGB, never enlarged, Contain fitted inside the box and
@@ -36,21 +37,19 @@ func NewRenderer() *Renderer {
 // truncated, another format) returns an Unsupported *vitrine.Error: retrying
 // cannot help. An invalid spec, a cancelled ctx or an encoder failure
 // returns a plain error.
-func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec) ([]vitrine.Rendered, error) {
+func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec) (vitrine.RenderResult, error) {
+	var res vitrine.RenderResult
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return res, err
 	}
 	for _, sp := range specs {
 		if err := sp.Validate(); err != nil {
-			return nil, err
+			return res, err
 		}
 	}
 	f := vitrine.SniffFormat(src)
 	if formatCode(f) == 0 {
-		return nil, undecodable(fmt.Errorf("format %q is not jpeg, png or webp", f))
-	}
-	if len(specs) == 0 {
-		return nil, nil
+		return res, undecodable(fmt.Errorf("format %q is not jpeg, png or webp", f))
 	}
 
 	// libvips keeps per-thread state; stay on one thread for the call.
@@ -67,10 +66,10 @@ func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec)
 	// one decode can be; an embedded profile decides the colour conversion.
 	w, h, hasICC, err := header(f, buf, len(src))
 	if err != nil {
-		return nil, undecodable(err)
+		return res, undecodable(err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return res, err
 	}
 
 	// Load, shrink, orient and convert colour in one libvips operation,
@@ -79,27 +78,31 @@ func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec)
 	base := &vimage{}
 	defer base.close()
 	if err := base.thumbnailBuffer(buf, len(src), dw, dh, hasICC); err != nil {
-		return nil, undecodable(err)
+		return res, undecodable(err)
 	}
 	if err := base.toSRGB8(); err != nil {
-		return nil, err
+		return res, err
 	}
 	if err := base.copyMemory(); err != nil {
-		return nil, undecodable(err)
+		return res, undecodable(err)
 	}
 
-	outs := make([]vitrine.Rendered, 0, len(specs))
+	res.Preview, err = base.preview(vitrine.PreviewSize)
+	if err != nil {
+		return res, err
+	}
+	res.Renditions = make([]vitrine.Rendered, 0, len(specs))
 	for _, sp := range specs {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return res, err
 		}
 		out, err := renderSpec(ctx, base, sp)
 		if err != nil {
-			return nil, fmt.Errorf("render %s: %w", sp.Name, err)
+			return res, fmt.Errorf("render %s: %w", sp.Name, err)
 		}
-		outs = append(outs, out)
+		res.Renditions = append(res.Renditions, out)
 	}
-	return outs, nil
+	return res, nil
 }
 
 // renderSpec makes one rendition from the decoded original.

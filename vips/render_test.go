@@ -14,11 +14,11 @@ import (
 // renderOne renders one spec and returns the encoded file.
 func renderOne(t testing.TB, src []byte, sp vitrine.Spec) []byte {
 	t.Helper()
-	outs, err := NewRenderer().Render(context.Background(), src, []vitrine.Spec{sp})
+	res, err := NewRenderer().Render(context.Background(), src, []vitrine.Spec{sp})
 	if err != nil {
 		t.Fatalf("render %s: %v", sp, err)
 	}
-	return outs[0].Data
+	return res.Renditions[0].Data
 }
 
 // decode decodes a JPEG or PNG rendition with the standard library.
@@ -97,10 +97,11 @@ func TestRenderSizes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			outs, err := NewRenderer().Render(context.Background(), tt.src, tt.specs)
+			res, err := NewRenderer().Render(context.Background(), tt.src, tt.specs)
 			if err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
+			outs := res.Renditions
 			if len(outs) != len(tt.want) {
 				t.Fatalf("got %d outputs, want %d", len(outs), len(tt.want))
 			}
@@ -139,10 +140,11 @@ func TestRenderCoverExact(t *testing.T) {
 			t.Parallel()
 			src := encodeJPEG(t, pattern(tt.w, tt.h))
 			specs := []vitrine.Spec{spec("a", 200, 200, vitrine.Cover, vitrine.JPEG), spec("b", 150, 90, vitrine.Cover, vitrine.PNG)}
-			outs, err := NewRenderer().Render(context.Background(), src, specs)
+			res, err := NewRenderer().Render(context.Background(), src, specs)
 			if err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
+			outs := res.Renditions
 			for i, out := range outs {
 				if out.Width != specs[i].Width || out.Height != specs[i].Height {
 					t.Errorf("%s: got %dx%d, want %dx%d", out.Spec.Name, out.Width, out.Height, specs[i].Width, specs[i].Height)

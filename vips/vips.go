@@ -6,6 +6,7 @@ import "C"
 
 import (
 	"fmt"
+	"image"
 	"strings"
 	"sync"
 	"unsafe"
@@ -286,6 +287,22 @@ func (im *vimage) encode(sp vitrine.Spec) ([]byte, error) {
 		return stripWebP(data)
 	}
 	return data, nil
+}
+
+// preview returns the image fitted into size x size as RGBA pixels.
+func (im *vimage) preview(size int) (*image.NRGBA, error) {
+	var buf unsafe.Pointer
+	var n C.size_t
+	var w, h C.int
+	if C.vt_preview_rgba(im.p, C.int(size), &buf, &n, &w, &h) != 0 {
+		return nil, lastError("preview")
+	}
+	pix := C.GoBytes(buf, C.int(n))
+	C.vt_free(buf)
+	if len(pix) != int(w)*int(h)*4 {
+		return nil, fmt.Errorf("preview: %d bytes for %dx%d RGBA", len(pix), w, h)
+	}
+	return &image.NRGBA{Pix: pix, Stride: int(w) * 4, Rect: image.Rect(0, 0, int(w), int(h))}, nil
 }
 
 func cBool(b bool) C.int {
