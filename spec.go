@@ -2,8 +2,8 @@ package vitrine
 
 import (
 	"fmt"
-	"image"
 	"hash/fnv"
+	"image"
 	"strconv"
 	"strings"
 )
