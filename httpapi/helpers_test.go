@@ -453,3 +453,16 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
+
+// filesPerImage is an original and one file per default rendition.
+var filesPerImage = 1 + len(vitrine.DefaultSpecs())
+
+// filesOf returns the keys of an image's original and renditions.
+func filesOf(t *testing.T, img map[string]any) []string {
+	t.Helper()
+	keys := []string{keyOf(t, img["image_url"])}
+	for _, r := range img["renditions"].(map[string]any) {
+		keys = append(keys, keyOf(t, r.(map[string]any)["url"]))
+	}
+	return keys
+}

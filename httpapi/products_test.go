@@ -319,12 +319,12 @@ func TestProductDeleteRemovesEveryFile(t *testing.T) {
 		urls = append(urls, ready["image_url"], ready["thumbnail_url"], ready["medium_url"])
 	}
 	kept := s.waitStatus(keep, s.addImage(keep, makePNG(t, 50, 50), "k.png")["id"])
-	if n := len(s.files()); n != 1+9+3 {
-		t.Fatalf("got %d files before the delete, want 13", n)
+	if n, want := len(s.files()), 1+4*filesPerImage; n != want {
+		t.Fatalf("got %d files before the delete, want %d", n, want)
 	}
 	s.serve(request{method: "DELETE", path: "/api/products/" + slug}).want(http.StatusNoContent)
 	for _, u := range urls {
 		s.fetch(u).want(http.StatusNotFound)
 	}
-	s.waitFiles([]string{keyOf(t, kept["image_url"]), keyOf(t, kept["thumbnail_url"]), keyOf(t, kept["medium_url"])})
+	s.waitFiles(filesOf(t, kept))
 }

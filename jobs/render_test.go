@@ -138,8 +138,8 @@ func TestRenderWorkerMakesRenditionsIdempotently(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != vitrine.StatusReady || len(got.Renditions) != 2 {
-		t.Fatalf("got %s with %d renditions, want ready with 2", got.Status, len(got.Renditions))
+	if n := len(vitrine.DefaultSpecs()); got.Status != vitrine.StatusReady || len(got.Renditions) != n {
+		t.Fatalf("got %s with %d renditions, want ready with %d", got.Status, len(got.Renditions), n)
 	}
 	want := []string{img.Key}
 	for _, r := range got.Renditions {

@@ -81,13 +81,13 @@ func TestRenderSizes(t *testing.T) {
 		specs []vitrine.Spec
 		want  []size
 	}{
-		{"jpeg default specs", big, vitrine.DefaultSpecs(), []size{{200, 100}, {800, 400}}},
-		{"small png not upscaled", encodePNG(t, pattern(100, 50)), vitrine.DefaultSpecs(), []size{{100, 50}, {100, 50}}},
-		{"16-bit png", encodePNG(t, nrgba64), vitrine.DefaultSpecs(), []size{{200, 150}, {400, 300}}},
-		{"grey png", encodePNG(t, gray), vitrine.DefaultSpecs(), []size{{200, 150}, {400, 300}}},
-		{"paletted png with transparency", encodePNG(t, paletted), vitrine.DefaultSpecs(), []size{{200, 150}, {400, 300}}},
+		{"jpeg, the note's specs", big, noteSpecs(), []size{{200, 100}, {800, 400}}},
+		{"small png not upscaled", encodePNG(t, pattern(100, 50)), noteSpecs(), []size{{100, 50}, {100, 50}}},
+		{"16-bit png", encodePNG(t, nrgba64), noteSpecs(), []size{{200, 150}, {400, 300}}},
+		{"grey png", encodePNG(t, gray), noteSpecs(), []size{{200, 150}, {400, 300}}},
+		{"paletted png with transparency", encodePNG(t, paletted), noteSpecs(), []size{{200, 150}, {400, 300}}},
 		{"orientation 6 is upright", withEXIF(encodeJPEG(t, pattern(300, 100)), 6),
-			vitrine.DefaultSpecs()[:1], []size{{67, 200}}},
+			noteSpecs()[:1], []size{{67, 200}}},
 		{"cover fills the box", big, []vitrine.Spec{cover}, []size{{200, 200}}},
 		{"cover and contain together", big,
 			[]vitrine.Spec{cover, spec("wide", 300, 300, vitrine.Contain, vitrine.PNG)}, []size{{200, 200}, {300, 150}}},
@@ -321,7 +321,8 @@ func TestDecodeSize(t *testing.T) {
 		specs []vitrine.Spec
 		want  size
 	}{
-		{"largest contain wins", 1200, 600, vitrine.DefaultSpecs(), size{800, 400}},
+		{"largest contain wins", 1200, 600, noteSpecs(), size{800, 400}},
+		{"the default large wins", 4000, 3000, vitrine.DefaultSpecs(), size{2048, 1536}},
 		{"never larger than the original", 100, 50, vitrine.DefaultSpecs(), size{100, 50}},
 		{"cover needs the short side", 1200, 600, []vitrine.Spec{spec("c", 200, 200, vitrine.Cover, vitrine.JPEG)}, size{400, 200}},
 		{"cover beats a smaller contain", 1200, 600, []vitrine.Spec{
@@ -378,3 +379,6 @@ func TestStripWebPRejectsBrokenFiles(t *testing.T) {
 		})
 	}
 }
+
+// noteSpecs are the design note's two renditions: thumbnail and medium.
+func noteSpecs() []vitrine.Spec { return vitrine.DefaultSpecs()[:2] }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vitrine/vitrine"
 )
 
 func env(m map[string]string) func(string) string {
@@ -48,8 +51,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		c.MaxImagesPerProduct != 50 || c.MaxBulkFiles != 10 || c.PublicURL != nil || c.TrustProxy || c.PollInterval != 100*time.Millisecond {
 		t.Fatalf("got %+v, want the documented defaults", c)
 	}
-	if len(c.Renditions) != 2 || c.Renditions[0].String() != "thumbnail=200x200,contain,jpeg,q85" || c.Renditions[1].String() != "medium=800x800,contain,jpeg,q90" {
-		t.Fatalf("got renditions %v, want the note's thumbnail and medium", c.Renditions)
+	if !slices.Equal(c.Renditions, vitrine.DefaultSpecs()) || c.Renditions[0].String() != "thumbnail=200x200,contain,jpeg,q85" || c.Renditions[1].String() != "medium=800x800,contain,jpeg,q90" {
+		t.Fatalf("got renditions %v, want the default set, starting with the note's thumbnail and medium", c.Renditions)
 	}
 }
 
