@@ -237,3 +237,40 @@ int vt_avifsave(VipsImage *in, int quality, void **buf, size_t *len) {
 		"strip", TRUE,
 		NULL);
 }
+
+// vt_fixture_save encodes width x height RGBA pixels as a test fixture:
+// a CMYK JPEG (through libvips' built-in CMYK profile), a progressive JPEG,
+// or a grey + alpha PNG. Only tests call it.
+int vt_fixture_save(void *rgba, int width, int height, int kind, void **buf, size_t *len) {
+	VipsImage *t[3] = {NULL, NULL, NULL};
+	int err = 0;
+	t[0] = vips_image_new_from_memory_copy(rgba, (size_t) width * height * 4, width, height, 4, VIPS_FORMAT_UCHAR);
+	if (t[0] == NULL) {
+		return -1;
+	}
+	t[0]->Type = VIPS_INTERPRETATION_sRGB;
+	switch (kind) {
+	case VT_FIXTURE_CMYK_JPEG:
+		err = vips_flatten(t[0], &t[1], NULL) ||
+			vips_colourspace(t[1], &t[2], VIPS_INTERPRETATION_CMYK, NULL) ||
+			vips_jpegsave_buffer(t[2], buf, len, "Q", 95, NULL);
+		break;
+	case VT_FIXTURE_PROGRESSIVE_JPEG:
+		err = vips_flatten(t[0], &t[1], NULL) ||
+			vips_jpegsave_buffer(t[1], buf, len, "Q", 95, "interlace", TRUE, NULL);
+		break;
+	case VT_FIXTURE_GREY_ALPHA_PNG:
+		err = vips_colourspace(t[0], &t[1], VIPS_INTERPRETATION_B_W, NULL) ||
+			vips_pngsave_buffer(t[1], buf, len, NULL);
+		break;
+	default:
+		vips_error("vitrine", "unknown fixture %d", kind);
+		err = -1;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (t[i] != NULL) {
+			g_object_unref(t[i]);
+		}
+	}
+	return err ? -1 : 0;
+}

@@ -39,4 +39,12 @@ int vt_pngsave(VipsImage *in, void **buf, size_t *len);
 int vt_webpsave(VipsImage *in, int quality, void **buf, size_t *len);
 int vt_avifsave(VipsImage *in, int quality, void **buf, size_t *len);
 
+// Test fixtures (fixtures.go).
+enum {
+	VT_FIXTURE_CMYK_JPEG = 1,
+	VT_FIXTURE_PROGRESSIVE_JPEG = 2,
+	VT_FIXTURE_GREY_ALPHA_PNG = 3,
+};
+int vt_fixture_save(void *rgba, int width, int height, int kind, void **buf, size_t *len);
+
 #endif
