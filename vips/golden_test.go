@@ -51,8 +51,12 @@ func goldenCases() []goldenCase {
 		{"grey-alpha-png", func(t *testing.T) []byte { return fixture(t, halfTransparent(scene(300, 300)), fixtureGreyAlphaPNG) }},
 		{"16bit-png", func(t *testing.T) []byte { return encodePNG(t, to16(scene(500, 400))) }},
 		{"palette-transparent-png", func(t *testing.T) []byte { return encodePNG(t, paletted(scene(320, 240))) }},
-		{"p3-png", func(t *testing.T) []byte { return pngWithICC(t, encodePNG(t, solid(64, 64, p3Sample)), iccProfile(displayP3, 2.2)) }},
-		{"p3-jpeg", func(t *testing.T) []byte { return jpegWithICC(encodeJPEG(t, solid(64, 64, p3Sample)), iccProfile(displayP3, 2.2)) }},
+		{"p3-png", func(t *testing.T) []byte {
+			return pngWithICC(t, encodePNG(t, solid(64, 64, p3Sample)), iccProfile(displayP3, 2.2))
+		}},
+		{"p3-jpeg", func(t *testing.T) []byte {
+			return jpegWithICC(encodeJPEG(t, solid(64, 64, p3Sample)), iccProfile(displayP3, 2.2))
+		}},
 		{"adobergb-jpeg", func(t *testing.T) []byte {
 			return jpegWithICC(encodeJPEG(t, solid(64, 64, p3Sample)), iccProfile(adobeRGB, 563.0/256))
 		}},
