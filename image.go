@@ -111,6 +111,11 @@ type Image struct {
 	Error      string // why rendering failed, safe to show
 	UploadedAt time.Time
 
+	// Set by rendering: a ThumbHash of the picture (base64) and its most
+	// common colour ("#rrggbb"), for placeholders shown before it loads.
+	Placeholder   string
+	DominantColor string
+
 	Renditions []Rendition
 }
 
@@ -127,11 +132,25 @@ func (img *Image) Rendition(name string) (Rendition, bool) {
 // Rendition is one rendered derivative of an Image, made from a Spec.
 type Rendition struct {
 	Name   string
+	Spec   string // the Spec it was made from, as Spec.String writes it
 	Key    string
-	Format Format
+	Format Format // usually the spec's; the original's when that was smaller
 	Width  int
 	Height int
 	Bytes  int64
+}
+
+// Current reports whether r was made from sp as it is configured now.
+func (r Rendition) Current(sp Spec) bool { return r.Name == sp.Name && r.Spec == sp.String() }
+
+// RenderedImage is what a render job records for an image: its renditions
+// and the placeholder data computed from its preview.
+type RenderedImage struct {
+	Renditions    []Rendition
+	Placeholder   string
+	DominantColor string
+	// Obsolete names renditions to remove: no longer configured.
+	Obsolete []string
 }
 
 // MaxOrder is the largest display order, PositiveIntegerField's maximum.

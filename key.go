@@ -16,18 +16,20 @@ func OriginalKey(now time.Time, f Format) string {
 }
 
 // RenditionKey returns the key of the rendition of the original at key made
-// with spec: products/<dir>/YYYY/MM/DD/<uuid>-<version>.<ext>, where dir is
-// "thumbnails" for the thumbnail (the note's directory) and the spec's name
-// otherwise. The same original and spec always give the same key, so a
-// repeated render job overwrites its own files; a changed spec gives a new key.
-func RenditionKey(original string, spec Spec) string {
+// with spec and stored as format f (spec.Format, or the original's format
+// when the original itself is smaller): products/<dir>/YYYY/MM/DD/
+// <uuid>-<version>.<ext>, where dir is "thumbnails" for the thumbnail (the
+// note's directory) and the spec's name otherwise. The same original, spec
+// and format always give the same key, so a repeated render job overwrites
+// its own files; a changed spec gives a new key.
+func RenditionKey(original string, spec Spec, f Format) string {
 	dir := spec.Name
 	if dir == "thumbnail" {
 		dir = "thumbnails"
 	}
 	dated := strings.TrimPrefix(original, "products/")
 	base := strings.TrimSuffix(path.Base(dated), path.Ext(dated))
-	return fmt.Sprintf("products/%s/%s/%s-%s.%s", dir, path.Dir(dated), base, spec.Version(), spec.Format.Ext())
+	return fmt.Sprintf("products/%s/%s/%s-%s.%s", dir, path.Dir(dated), base, spec.Version(), f.Ext())
 }
 
 // ValidKey reports whether key has the shape vitrine gives its keys: a

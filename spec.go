@@ -132,6 +132,7 @@ func isIdent(s string) bool {
 // asked for, and a small upright sRGB preview of the whole picture (at most
 // PreviewSize a side) from which placeholders and colours are computed.
 type RenderResult struct {
+	Source     ImageInfo // what the original's header says
 	Renditions []Rendered
 	Preview    *image.NRGBA
 }

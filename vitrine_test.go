@@ -204,14 +204,17 @@ func TestKeys(t *testing.T) {
 	if vitrine.OriginalKey(now, vitrine.JPEG) == key {
 		t.Fatal("two original keys are equal; keys must never be reused")
 	}
-	thumb := vitrine.RenditionKey(key, vitrine.DefaultSpecs()[0])
-	medium := vitrine.RenditionKey(key, vitrine.DefaultSpecs()[1])
+	thumb := vitrine.RenditionKey(key, vitrine.DefaultSpecs()[0], vitrine.JPEG)
+	medium := vitrine.RenditionKey(key, vitrine.DefaultSpecs()[1], vitrine.JPEG)
 	base := strings.TrimSuffix(path.Base(key), ".jpg")
 	if !strings.HasPrefix(thumb, "products/thumbnails/2026/12/01/"+base+"-") || !strings.HasPrefix(medium, "products/medium/2026/12/01/"+base+"-") {
 		t.Fatalf("got %q and %q", thumb, medium)
 	}
-	if vitrine.RenditionKey(key, vitrine.DefaultSpecs()[0]) != thumb {
+	if vitrine.RenditionKey(key, vitrine.DefaultSpecs()[0], vitrine.JPEG) != thumb {
 		t.Fatal("the same original and spec must give the same key (idempotent renders)")
+	}
+	if png := vitrine.RenditionKey(key, vitrine.DefaultSpecs()[0], vitrine.PNG); png == thumb || path.Ext(png) != ".png" {
+		t.Fatalf("got %q for a PNG stored in the thumbnail's place, want its own .png key", png)
 	}
 	for _, k := range []string{key, thumb, medium} {
 		if !vitrine.ValidKey(k) {

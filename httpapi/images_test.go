@@ -2,9 +2,13 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image/color"
+	"image/jpeg"
+	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -587,5 +591,157 @@ func TestWriteRoutesTakeEveryBodyType(t *testing.T) {
 	}
 	if after := s.get("/api/products/" + slug + "/").obj(); after["name"] != before["name"] || after["updated_at"] != before["updated_at"] {
 		t.Fatalf("a refused PATCH changed the product: %v", after)
+	}
+}
+
+// exifJPEG inserts an Exif APP1 right after SOI with the orientation, the
+// camera's make and serial number, and a GPS IFD: what a phone writes.
+func exifJPEG(jpg []byte, orientation uint16) []byte {
+	be := binary.BigEndian
+	var t bytes.Buffer
+	t.WriteString("MM\x00\x2a")
+	binary.Write(&t, be, uint32(8))
+	const entries = 4
+	strOff := uint32(8 + 2 + entries*12 + 4)
+	camera, serial := "SecretCam\x00", "SN-0042-SERIAL\x00"
+	gpsOff := strOff + uint32(len(camera)+len(serial))
+	binary.Write(&t, be, uint16(entries))
+	entry := func(tag, typ uint16, count, value uint32) {
+		binary.Write(&t, be, tag)
+		binary.Write(&t, be, typ)
+		binary.Write(&t, be, count)
+		binary.Write(&t, be, value)
+	}
+	entry(0x010F, 2, uint32(len(camera)), strOff)                     // Make
+	binary.Write(&t, be, uint16(0x0112))                              // Orientation
+	binary.Write(&t, be, uint16(3))                                   // SHORT
+	binary.Write(&t, be, uint32(1))                                   // one value
+	binary.Write(&t, be, orientation)                                 // left-justified
+	binary.Write(&t, be, uint16(0))                                   //
+	entry(0xA431, 2, uint32(len(serial)), strOff+uint32(len(camera))) // BodySerialNumber
+	entry(0x8825, 4, 1, gpsOff)                                       // GPS IFD pointer
+	binary.Write(&t, be, uint32(0))                                   // no next IFD
+	t.WriteString(camera + serial)
+	binary.Write(&t, be, uint16(1)) // GPS IFD: one entry
+	entry(0x0001, 2, 2, 0x4E000000) // GPSLatitudeRef "N"
+	binary.Write(&t, be, uint32(0))
+	t.WriteString("GPSDATA-48.8566N") // a marker to look for
+	payload := append([]byte("Exif\x00\x00"), t.Bytes()...)
+	seg := binary.BigEndian.AppendUint16([]byte{0xFF, 0xE1}, uint16(2+len(payload)))
+	seg = append(seg, payload...)
+	return append(append(append([]byte{}, jpg[:2]...), seg...), jpg[2:]...)
+}
+
+// TestServedOriginalHasNoLocation uploads a phone photo with GPS, camera
+// serial and orientation 6: the served original keeps its pixels and its
+// orientation, and loses everything else.
+func TestServedOriginalHasNoLocation(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	slug := s.createProduct("gps")
+	src := exifJPEG(makeJPEG(t, 300, 200), 6)
+	for _, secret := range []string{"SecretCam", "SN-0042", "GPSDATA"} {
+		if !bytes.Contains(src, []byte(secret)) {
+			t.Fatalf("test input lacks %q", secret)
+		}
+	}
+	img := s.addImage(slug, src, "phone.jpg")
+	if img["width"] != float64(200) || img["height"] != float64(300) {
+		t.Fatalf("got %vx%v, want 200x300 (orientation 6 shows it upright, turned)", img["width"], img["height"])
+	}
+	p := s.sendMultipart("POST", "/api/products/"+slug+"/upload_image/", nil, upload{"image", "phone.jpg", src}).want(http.StatusOK).obj()
+	ready := s.waitStatus(slug, img["id"])
+	urls := []any{img["image_url"], p["image_url"]}
+	for _, r := range ready["renditions"].(map[string]any) {
+		urls = append(urls, r.(map[string]any)["url"])
+	}
+	for _, u := range urls {
+		served := s.fetch(u).want(http.StatusOK).Body.Bytes()
+		for _, secret := range []string{"SecretCam", "SN-0042", "GPSDATA"} {
+			if bytes.Contains(served, []byte(secret)) {
+				t.Errorf("%v still carries %q", u, secret)
+			}
+		}
+	}
+	original := s.fetch(img["image_url"]).Body.Bytes()
+	if !bytes.Contains(original, []byte("Exif\x00\x00")) {
+		t.Fatal("the served original lost its orientation: no EXIF at all")
+	}
+	// Same pixels: the JPEG scan data is copied, not re-encoded.
+	a, b := decodeImage(t, src), decodeImage(t, original)
+	if a.Bounds() != b.Bounds() || a.At(37, 41) != b.At(37, 41) || a.At(299, 199) != b.At(299, 199) {
+		t.Fatal("the served original's pixels differ from the upload's")
+	}
+}
+
+func TestPlaceholderAndSrcset(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	slug := s.createProduct("ph")
+	img := s.waitStatus(slug, s.addImage(slug, makeJPEG(t, 3000, 1500), "wide.jpg")["id"])
+	ph, _ := img["placeholder"].(string)
+	if ph == "" || len(ph) > 40 {
+		t.Fatalf("got placeholder %v, want a ThumbHash", img["placeholder"])
+	}
+	if c, _ := img["dominant_color"].(string); !regexp.MustCompile(`^#[0-9a-f]{6}$`).MatchString(c) {
+		t.Fatalf("got dominant_color %v, want #rrggbb", img["dominant_color"])
+	}
+	rd := img["renditions"].(map[string]any)
+	url := func(name string) string { return rd[name].(map[string]any)["url"].(string) }
+	srcset := img["srcset"].(map[string]any)
+	if want := url("thumbnail") + " 200w, " + url("medium") + " 800w"; srcset["jpeg"] != want {
+		t.Errorf("jpeg srcset: got %v, want %v", srcset["jpeg"], want)
+	}
+	if want := url("thumbnail_webp") + " 200w, " + url("medium_webp") + " 800w, " + url("large") + " 2048w"; srcset["webp"] != want {
+		t.Errorf("webp srcset: got %v, want %v", srcset["webp"], want)
+	}
+	if w := rd["large"].(map[string]any)["width"]; w != float64(2048) {
+		t.Errorf("large: got width %v, want 2048", w)
+	}
+	// Before rendering, none of it is there yet.
+	pending := s.addImage(slug, makeJPEG(t, 50, 50), "p.jpg")
+	if pending["status"] == "pending" && (len(pending["srcset"].(map[string]any)) != 0 || pending["placeholder"] != nil) {
+		t.Errorf("pending image: got srcset %v placeholder %v, want empty", pending["srcset"], pending["placeholder"])
+	}
+}
+
+// TestSmallerOriginalServedInsteadOfBiggerRendition uploads a small, heavily
+// compressed JPEG: every rendition is at the original's size, and each one
+// that came out bigger than the original is the original's bytes instead.
+func TestSmallerOriginalServedInsteadOfBiggerRendition(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	slug := s.createProduct("small")
+	// Noise: a q85 re-encode of it, JPEG or WebP, is far bigger than q20.
+	noise := testImage(180, 120)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range noise.Pix {
+		if i%4 != 3 {
+			noise.Pix[i] = uint8(rng.IntN(256))
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, noise, &jpeg.Options{Quality: 20}); err != nil {
+		t.Fatal(err)
+	}
+	img := s.waitStatus(slug, s.addImage(slug, buf.Bytes(), "small.jpg")["id"])
+	original := s.fetch(img["image_url"]).Body.Bytes()
+	for name, r := range img["renditions"].(map[string]any) {
+		r := r.(map[string]any)
+		if r["width"] != float64(180) || r["height"] != float64(120) {
+			t.Fatalf("%s: got %vx%v, want the original's 180x120", name, r["width"], r["height"])
+		}
+		served := s.fetch(r["url"]).want(http.StatusOK)
+		if int(r["bytes"].(float64)) > len(original) {
+			t.Errorf("%s: %v bytes, more than the %d-byte original", name, r["bytes"], len(original))
+		}
+		if r["format"] == "jpeg" && served.Header().Get("Content-Type") != "image/jpeg" {
+			t.Errorf("%s: format jpeg served as %s", name, served.Header().Get("Content-Type"))
+		}
+	}
+	// A q20 JPEG of noise beats a q85 WebP of it: large is the original.
+	large := img["renditions"].(map[string]any)["large"].(map[string]any)
+	if large["format"] != "jpeg" || int(large["bytes"].(float64)) != len(original) {
+		t.Errorf("large: got %v, %v bytes, want the %d-byte JPEG original in its place", large["format"], large["bytes"], len(original))
 	}
 }

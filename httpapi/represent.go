@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vitrine/vitrine"
@@ -26,7 +29,8 @@ type productJSON struct {
 }
 
 // imageJSON is a gallery image: the note's ProductImageSerializer fields,
-// plus its size, rendering status and every rendition.
+// plus its size, rendering status, every rendition, srcsets and what a
+// storefront needs to reserve space and show a placeholder.
 type imageJSON struct {
 	ID           int64                    `json:"id"`
 	Image        string                   `json:"image"`
@@ -43,6 +47,11 @@ type imageJSON struct {
 	Status       vitrine.Status           `json:"status"`
 	StatusReason *string                  `json:"status_reason"`
 	Renditions   map[string]renditionJSON `json:"renditions"`
+	// Srcset holds, per format, a ready-made srcset attribute of the
+	// renditions that show the whole picture (contain), smallest first.
+	Srcset        map[string]string `json:"srcset"`
+	Placeholder   *string           `json:"placeholder"`    // ThumbHash, base64
+	DominantColor *string           `json:"dominant_color"` // "#rrggbb"
 }
 
 type renditionJSON struct {
@@ -108,6 +117,13 @@ func (p presenter) image(r *http.Request, img *vitrine.Image) imageJSON {
 		Height:     img.Height,
 		Status:     img.Status,
 		Renditions: map[string]renditionJSON{},
+		Srcset:     map[string]string{},
+	}
+	if img.Placeholder != "" {
+		out.Placeholder = &img.Placeholder
+	}
+	if img.DominantColor != "" {
+		out.DominantColor = &img.DominantColor
 	}
 	if img.Status == vitrine.StatusFailed {
 		reason := img.Error
@@ -131,6 +147,34 @@ func (p presenter) image(r *http.Request, img *vitrine.Image) imageJSON {
 		if rd, ok := out.Renditions["medium"]; ok {
 			out.MediumURL = &rd.URL
 		}
+		out.Srcset = srcsets(img.Renditions, out.Renditions)
+	}
+	return out
+}
+
+// srcsets builds one srcset per format from the renditions that show the
+// whole picture (Contain), so every candidate has the same aspect ratio;
+// cropped (Cover) ones would not belong. One candidate per width.
+func srcsets(rs []vitrine.Rendition, shown map[string]renditionJSON) map[string]string {
+	byFormat := map[string][]renditionJSON{}
+	for _, r := range rs {
+		sp, err := vitrine.ParseSpec(r.Spec)
+		if err != nil || sp.Fit != vitrine.Contain {
+			continue
+		}
+		rd := shown[r.Name]
+		if !slices.ContainsFunc(byFormat[rd.Format], func(o renditionJSON) bool { return o.Width == rd.Width }) {
+			byFormat[rd.Format] = append(byFormat[rd.Format], rd)
+		}
+	}
+	out := make(map[string]string, len(byFormat))
+	for f, list := range byFormat {
+		slices.SortFunc(list, func(a, b renditionJSON) int { return a.Width - b.Width })
+		parts := make([]string, len(list))
+		for i, rd := range list {
+			parts[i] = fmt.Sprintf("%s %dw", rd.URL, rd.Width)
+		}
+		out[f] = strings.Join(parts, ", ")
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vitrine/vitrine"
+	"github.com/vitrine/vitrine/metadata"
 )
 
 type prober interface {
@@ -58,16 +59,46 @@ func (u *uploader) store(ctx context.Context, f *receivedFile, lim vitrine.Uploa
 	if err := u.probe.Verify(ctx, f.path, info); err != nil {
 		return nil, err
 	}
-	file, err := os.Open(f.path)
+	key := vitrine.OriginalKey(u.nowFunc(), info.Format)
+	n, err := u.putClean(ctx, key, f.path, info.Format)
 	if err != nil {
-		return nil, fmt.Errorf("open upload: %w", err)
+		return nil, err
+	}
+	return &vitrine.File{Key: key, Format: info.Format, Width: info.Width, Height: info.Height, Bytes: n}, nil
+}
+
+// putClean stores the file at path under key without its location and
+// camera metadata (the served original must not reveal where a photo was
+// taken), losslessly, streaming through a pipe. It returns the stored size.
+func (u *uploader) putClean(ctx context.Context, key, path string, format vitrine.Format) (int64, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("open upload: %w", err)
 	}
 	defer file.Close()
-	key := vitrine.OriginalKey(u.nowFunc(), info.Format)
-	if err := u.blobs.Put(ctx, key, file); err != nil {
-		return nil, fmt.Errorf("store upload: %w", err)
+	pr, pw := io.Pipe()
+	counted := &countingWriter{w: pw}
+	go func() {
+		_, err := metadata.Clean(counted, file, format)
+		pw.CloseWithError(err)
+	}()
+	err = u.blobs.Put(ctx, key, pr)
+	pr.CloseWithError(err) // unblocks the cleaner if Put stopped reading
+	if err != nil {
+		return 0, fmt.Errorf("store upload: %w", err)
 	}
-	return &vitrine.File{Key: key, Format: info.Format, Width: info.Width, Height: info.Height, Bytes: f.size}, nil
+	return counted.n, nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // discard deletes stored files that no committed row references: uploads

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Queue names. Rendering has its own queue so that its concurrency can be
@@ -18,9 +19,15 @@ const (
 	QueueDefault = river.QueueDefault
 )
 
-// RenderArgs asks for every configured rendition of one gallery image.
+// RenderArgs asks for the renditions of one gallery image: every
+// configured one, or only those named in Only. Obsolete names renditions to
+// remove because they are no longer configured.
 type RenderArgs struct {
-	ImageID int64 `json:"image_id"`
+	// Only the image counts for uniqueness: one pending render per image
+	// is enough, whatever it was asked to make.
+	ImageID  int64    `json:"image_id" river:"unique"`
+	Only     []string `json:"only,omitempty"`
+	Obsolete []string `json:"obsolete,omitempty"`
 }
 
 // Kind names the job kind in River's table.
@@ -92,4 +99,63 @@ func Migrate(ctx context.Context, db *sql.DB) (int, error) {
 		return 0, fmt.Errorf("river migrate: %w", err)
 	}
 	return len(res.Versions), nil
+}
+
+// EnqueueReprocess inserts render jobs outside any store transaction (they
+// change no row by themselves), tagged so that Progress can follow them.
+// A job for an image that already has one waiting is skipped: the waiting
+// one renders the image anyway. It returns how many were inserted and how
+// many skipped.
+func (q *Queue) EnqueueReprocess(ctx context.Context, args []RenderArgs, tag string) (inserted, skipped int, err error) {
+	if len(args) == 0 {
+		return 0, 0, nil
+	}
+	params := make([]river.InsertManyParams, len(args))
+	for i, a := range args {
+		params[i] = river.InsertManyParams{Args: a, InsertOpts: &river.InsertOpts{
+			Tags: []string{tag},
+			UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+				rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+				rivertype.JobStateRunning, rivertype.JobStateScheduled,
+			}},
+		}}
+	}
+	res, err := q.client.InsertMany(ctx, params)
+	if err != nil {
+		return 0, 0, fmt.Errorf("enqueue reprocess: %w", err)
+	}
+	for _, r := range res {
+		if r.UniqueSkippedAsDuplicate {
+			skipped++
+		} else {
+			inserted++
+		}
+	}
+	return inserted, skipped, nil
+}
+
+// Progress counts the jobs carrying tag: finished (completed), failed
+// (cancelled or discarded) and still to run.
+func (q *Queue) Progress(ctx context.Context, tag string) (done, failed, waiting int, err error) {
+	params := river.NewJobListParams().TagsAll(tag).First(1000)
+	for {
+		res, err := q.client.JobList(ctx, params)
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("job progress: %w", err)
+		}
+		for _, j := range res.Jobs {
+			switch j.State {
+			case rivertype.JobStateCompleted:
+				done++
+			case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+				failed++
+			default:
+				waiting++
+			}
+		}
+		if len(res.Jobs) < 1000 {
+			return done, failed, waiting, nil
+		}
+		params = params.After(res.LastCursor)
+	}
 }

@@ -8,15 +8,17 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"slices"
 
 	"github.com/riverqueue/river"
 
 	"github.com/vitrine/vitrine"
+	"github.com/vitrine/vitrine/placeholder"
 )
 
 type renderStore interface {
 	ImageByID(ctx context.Context, id int64) (*vitrine.Image, error)
-	SaveRenditions(ctx context.Context, imageID int64, originalKey string, rs []vitrine.Rendition) error
+	SaveRenditions(ctx context.Context, imageID int64, originalKey string, ri vitrine.RenderedImage) error
 	FailImage(ctx context.Context, imageID int64, reason string) error
 }
 
@@ -59,7 +61,7 @@ func (w *RenderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) err
 	if err != nil {
 		return err
 	}
-	err = w.renderImage(ctx, img)
+	err = w.renderImage(ctx, img, job.Args)
 	switch {
 	case err == nil:
 		return nil
@@ -78,43 +80,78 @@ func (w *RenderWorker) fail(ctx context.Context, img *vitrine.Image, reason stri
 	return cause
 }
 
-func (w *RenderWorker) renderImage(ctx context.Context, img *vitrine.Image) error {
+func (w *RenderWorker) renderImage(ctx context.Context, img *vitrine.Image, args RenderArgs) error {
+	specs := w.specsFor(args.Only)
 	src, err := w.readOriginal(ctx, img.Key)
 	if err != nil {
 		return err
 	}
-	res, err := w.render.Render(ctx, src, w.specs)
+	res, err := w.render.Render(ctx, src, specs)
 	if err != nil {
 		return fmt.Errorf("render image %d: %w", img.ID, err)
 	}
-	rs := make([]vitrine.Rendition, 0, len(res.Renditions))
+	ri := vitrine.RenderedImage{Obsolete: args.Obsolete, DominantColor: placeholder.DominantColor(res.Preview)}
+	if ri.Placeholder, err = placeholder.ThumbHash(res.Preview); err != nil {
+		return fmt.Errorf("render image %d: %w", img.ID, err)
+	}
 	for _, out := range res.Renditions {
-		r := vitrine.Rendition{
-			Name:   out.Spec.Name,
-			Key:    vitrine.RenditionKey(img.Key, out.Spec),
-			Format: out.Spec.Format,
-			Width:  out.Width,
-			Height: out.Height,
-			Bytes:  int64(len(out.Data)),
-		}
-		if err := w.blobs.Put(ctx, r.Key, bytes.NewReader(out.Data)); err != nil {
-			w.removeFiles(ctx, rs)
+		r, data := storedRendition(img, src, res.Source, out)
+		if err := w.blobs.Put(ctx, r.Key, bytes.NewReader(data)); err != nil {
+			w.removeFiles(ctx, ri.Renditions)
 			return fmt.Errorf("render image %d: %w", img.ID, err)
 		}
-		rs = append(rs, r)
+		ri.Renditions = append(ri.Renditions, r)
 	}
-	err = w.store.SaveRenditions(ctx, img.ID, img.Key, rs)
+	err = w.store.SaveRenditions(ctx, img.ID, img.Key, ri)
 	if vitrine.IsNotFound(err) {
 		// The image was deleted (or replaced) while we rendered: the delete
 		// job it enqueued could not know about these files, so they are ours
 		// to remove.
-		w.removeFiles(ctx, rs)
+		w.removeFiles(ctx, ri.Renditions)
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("render image %d: %w", img.ID, err)
 	}
 	return nil
+}
+
+// specsFor returns the configured specs named in only, or all of them.
+func (w *RenderWorker) specsFor(only []string) []vitrine.Spec {
+	if len(only) == 0 {
+		return w.specs
+	}
+	var specs []vitrine.Spec
+	for _, sp := range w.specs {
+		if slices.Contains(only, sp.Name) {
+			specs = append(specs, sp)
+		}
+	}
+	return specs
+}
+
+// storedRendition returns the rendition record of out and the bytes to
+// store. A rendition at the original's own size that came out larger than
+// the original (say a WebP of a well-compressed JPEG) is pointless: the
+// original's bytes are stored in its place, under a key with the
+// original's extension. JPEG renditions only take a JPEG original's place,
+// since clients rely on them being opaque JPEGs, and only an upright
+// original qualifies, so the rendition never depends on EXIF rotation.
+func storedRendition(img *vitrine.Image, src []byte, source vitrine.ImageInfo, out vitrine.Rendered) (vitrine.Rendition, []byte) {
+	data, format := out.Data, out.Spec.Format
+	sameSize := out.Width == source.Width && out.Height == source.Height
+	if sameSize && len(src) < len(data) && source.Orientation <= 1 && (format != vitrine.JPEG || img.Format == vitrine.JPEG) {
+		data, format = src, img.Format
+	}
+	return vitrine.Rendition{
+		Name:   out.Spec.Name,
+		Spec:   out.Spec.String(),
+		Key:    vitrine.RenditionKey(img.Key, out.Spec, format),
+		Format: format,
+		Width:  out.Width,
+		Height: out.Height,
+		Bytes:  int64(len(data)),
+	}, data
 }
 
 func (w *RenderWorker) readOriginal(ctx context.Context, key string) ([]byte, error) {

@@ -144,7 +144,7 @@ func TestRenderWorkerMakesRenditionsIdempotently(t *testing.T) {
 	want := []string{img.Key}
 	for _, r := range got.Renditions {
 		want = append(want, r.Key)
-		if r.Key != vitrine.RenditionKey(img.Key, specNamed(r.Name)) {
+		if r.Key != vitrine.RenditionKey(img.Key, specNamed(r.Name), r.Format) || !r.Current(specNamed(r.Name)) {
 			t.Errorf("%s: got key %s", r.Name, r.Key)
 		}
 	}

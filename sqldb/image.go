@@ -1,16 +1,18 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vitrine/vitrine"
 )
 
 const imageCols = `i.id, i.product_id, i.key, i.format, i.width, i.height, i.bytes, i.alt_text, i.caption,
-	i.is_primary, i.sort_order, i.status, i.error, i.uploaded_at`
+	i.is_primary, i.sort_order, i.status, i.error, i.placeholder, i.dominant_color, i.uploaded_at`
 
 // imageOrder is the gallery's display order: the note's ordering
 // ['order', 'uploaded_at'], then id so that ties are stable.
@@ -19,7 +21,8 @@ const imageOrder = ` ORDER BY i.sort_order, i.uploaded_at, i.id`
 func scanImage(row scanner) (*vitrine.Image, error) {
 	var img vitrine.Image
 	err := row.Scan(&img.ID, &img.ProductID, &img.Key, &img.Format, &img.Width, &img.Height, &img.Bytes,
-		&img.AltText, &img.Caption, &img.IsPrimary, &img.Order, &img.Status, &img.Error, &img.UploadedAt)
+		&img.AltText, &img.Caption, &img.IsPrimary, &img.Order, &img.Status, &img.Error,
+		&img.Placeholder, &img.DominantColor, &img.UploadedAt)
 	img.UploadedAt = img.UploadedAt.UTC()
 	return &img, err
 }
@@ -53,7 +56,7 @@ func (d *DB) queryImages(ctx context.Context, q querier, where string, args ...a
 	for _, img := range imgs {
 		ids = append(ids, img.ID)
 	}
-	rrows, err := q.QueryContext(ctx, d.q(`SELECT image_id, name, key, format, width, height, bytes
+	rrows, err := q.QueryContext(ctx, d.q(`SELECT image_id, name, spec, key, format, width, height, bytes
 		FROM renditions WHERE image_id IN (`+placeholders(len(ids))+`) ORDER BY image_id, name`), ids...)
 	if err != nil {
 		return nil, fmt.Errorf("list renditions: %w", err)
@@ -62,7 +65,7 @@ func (d *DB) queryImages(ctx context.Context, q querier, where string, args ...a
 	for rrows.Next() {
 		var id int64
 		var r vitrine.Rendition
-		if err := rrows.Scan(&id, &r.Name, &r.Key, &r.Format, &r.Width, &r.Height, &r.Bytes); err != nil {
+		if err := rrows.Scan(&id, &r.Name, &r.Spec, &r.Key, &r.Format, &r.Width, &r.Height, &r.Bytes); err != nil {
 			return nil, fmt.Errorf("list renditions: %w", err)
 		}
 		byID[id].Renditions = append(byID[id].Renditions, r)
@@ -348,12 +351,14 @@ func (d *DB) DeleteImage(ctx context.Context, productID, id int64) (dropped []st
 	return dropped, nil
 }
 
-// SaveRenditions records the renditions of an image and marks it ready, in
-// one transaction. Renditions replace those of the same name; files of
-// replaced renditions with other keys are deleted by an enqueued job. If
-// the image is gone, or its original is no longer originalKey, nothing is
-// saved and the error is NotFound: the caller owns the files it wrote.
-func (d *DB) SaveRenditions(ctx context.Context, imageID int64, originalKey string, rs []vitrine.Rendition) error {
+// SaveRenditions records what rendering made of an image and marks it
+// ready, in one transaction: each rendition replaces the one of the same
+// name, obsolete ones are removed, and the placeholder data is set. Files of
+// replaced (under a new key) and removed renditions are deleted by an
+// enqueued job. If the image is gone, or its original is no longer
+// originalKey, nothing is saved and the error is NotFound: the caller owns
+// the files it wrote.
+func (d *DB) SaveRenditions(ctx context.Context, imageID int64, originalKey string, ri vitrine.RenderedImage) error {
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		var key string
 		err := tx.QueryRowContext(ctx, d.q(`SELECT key FROM images WHERE id = ?`+d.forUpdate()), imageID).Scan(&key)
@@ -367,30 +372,38 @@ func (d *DB) SaveRenditions(ctx context.Context, imageID int64, originalKey stri
 		if err != nil {
 			return err
 		}
-		// Only a rendition replaced under the same name with a new key
-		// leaves a file behind; others keep their rows and files.
+		// A file goes when its rendition is replaced under another key or
+		// removed; the others keep their rows and files.
 		var stale []string
-		for _, r := range rs {
+		for _, r := range ri.Renditions {
 			if prev, ok := old[0].Rendition(r.Name); ok && prev.Key != r.Key {
 				stale = append(stale, prev.Key)
 			}
 		}
-		for _, r := range rs {
+		for _, name := range ri.Obsolete {
+			if prev, ok := old[0].Rendition(name); ok {
+				stale = append(stale, prev.Key)
+			}
+		}
+		for _, name := range ri.Obsolete {
+			if _, err := tx.ExecContext(ctx, d.q(`DELETE FROM renditions WHERE image_id = ? AND name = ?`), imageID, name); err != nil {
+				return fmt.Errorf("save renditions: %w", err)
+			}
+		}
+		for _, r := range ri.Renditions {
 			if _, err := tx.ExecContext(ctx, d.q(`DELETE FROM renditions WHERE image_id = ? AND name = ?`), imageID, r.Name); err != nil {
 				return fmt.Errorf("save renditions: %w", err)
 			}
-			if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO renditions (image_id, name, key, format, width, height, bytes)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`), imageID, r.Name, r.Key, string(r.Format), r.Width, r.Height, r.Bytes); err != nil {
+			if _, err := tx.ExecContext(ctx, d.q(`INSERT INTO renditions (image_id, name, spec, key, format, width, height, bytes)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), imageID, r.Name, r.Spec, r.Key, string(r.Format), r.Width, r.Height, r.Bytes); err != nil {
 				return fmt.Errorf("save renditions: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, d.q(`UPDATE images SET status = ?, error = '' WHERE id = ?`), string(vitrine.StatusReady), imageID); err != nil {
+		if _, err := tx.ExecContext(ctx, d.q(`UPDATE images SET status = ?, error = '', placeholder = ?, dominant_color = ? WHERE id = ?`),
+			string(vitrine.StatusReady), ri.Placeholder, ri.DominantColor, imageID); err != nil {
 			return fmt.Errorf("save renditions: %w", err)
 		}
-		if len(stale) > 0 {
-			return d.enqueue.EnqueueDeleteTx(ctx, tx, stale)
-		}
-		return nil
+		return d.enqueue.EnqueueDeleteTx(ctx, tx, stale)
 	})
 }
 
@@ -403,4 +416,38 @@ func (d *DB) FailImage(ctx context.Context, imageID int64, reason string) error 
 		return fmt.Errorf("fail image %d: %w", imageID, err)
 	}
 	return nil
+}
+
+// ImagesAfter returns up to limit images with an id above afterID, in id
+// order, with their renditions: all images, or those of one product when
+// slug is set. It pages through the whole gallery table for reprocessing.
+func (d *DB) ImagesAfter(ctx context.Context, slug vitrine.Slug, afterID int64, limit int) ([]*vitrine.Image, error) {
+	where, args := `i.id > ?`, []any{afterID}
+	if slug != "" {
+		where += ` AND i.product_id = (SELECT id FROM products WHERE slug = ?)`
+		args = append(args, string(slug))
+	}
+	rows, err := d.pool.Read.QueryContext(ctx, d.q(`SELECT i.id FROM images i WHERE `+where+` ORDER BY i.id LIMIT ?`), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("images after %d: %w", afterID, err)
+	}
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("images after %d: %w", afterID, err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	imgs, err := d.queryImages(ctx, d.pool.Read, `i.id IN (`+placeholders(len(ids))+`)`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(imgs, func(a, b *vitrine.Image) int { return cmp.Compare(a.ID, b.ID) })
+	return imgs, nil
 }

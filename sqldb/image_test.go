@@ -600,10 +600,10 @@ func TestDeleteImage(t *testing.T) {
 	imgs := addImages(t, db, p.ID, 2)
 	otherImg := addImages(t, db, other.ID, 1)[0]
 	rs := []vitrine.Rendition{rendition("medium"), rendition("thumbnail")}
-	if err := db.SaveRenditions(ctx, imgs[0].ID, imgs[0].Key, rs); err != nil {
+	if err := db.SaveRenditions(ctx, imgs[0].ID, imgs[0].Key, vitrine.RenderedImage{Renditions: rs}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveRenditions(ctx, otherImg.ID, otherImg.Key, []vitrine.Rendition{rendition("medium")}); err != nil {
+	if err := db.SaveRenditions(ctx, otherImg.ID, otherImg.Key, vitrine.RenderedImage{Renditions: []vitrine.Rendition{rendition("medium")}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -647,7 +647,7 @@ func mustImages(t *testing.T, db *sqldb.DB, productID int64) []*vitrine.Image {
 
 // rendition returns a rendition called name with a fresh key.
 func rendition(name string) vitrine.Rendition {
-	return vitrine.Rendition{Name: name, Key: newKey(), Format: vitrine.JPEG, Width: 200, Height: 150, Bytes: 10}
+	return vitrine.Rendition{Name: name, Spec: name + "=200x200,contain,jpeg,q85", Key: newKey(), Format: vitrine.JPEG, Width: 200, Height: 150, Bytes: 10}
 }
 
 func TestSaveRenditions(t *testing.T) {
@@ -661,7 +661,7 @@ func TestSaveRenditions(t *testing.T) {
 	}
 
 	thumb, medium := rendition("thumbnail"), rendition("medium")
-	if err := db.SaveRenditions(ctx, img.ID, img.Key, []vitrine.Rendition{thumb, medium}); err != nil {
+	if err := db.SaveRenditions(ctx, img.ID, img.Key, vitrine.RenderedImage{Renditions: []vitrine.Rendition{thumb, medium}}); err != nil {
 		t.Fatalf("SaveRenditions: got %v, want nil", err)
 	}
 	want := *img
@@ -688,7 +688,7 @@ func TestSaveRenditions(t *testing.T) {
 	wantDeleteJobs(t, pool)
 
 	// A second run with the same files replaces nothing.
-	if err := db.SaveRenditions(ctx, img.ID, img.Key, []vitrine.Rendition{thumb, medium}); err != nil {
+	if err := db.SaveRenditions(ctx, img.ID, img.Key, vitrine.RenderedImage{Renditions: []vitrine.Rendition{thumb, medium}}); err != nil {
 		t.Fatal(err)
 	}
 	wantImage("same renditions again")
@@ -697,12 +697,56 @@ func TestSaveRenditions(t *testing.T) {
 	// A new key for one name replaces that row and deletes its old file.
 	thumb2 := rendition("thumbnail")
 	thumb2.Width = 100
-	if err := db.SaveRenditions(ctx, img.ID, img.Key, []vitrine.Rendition{thumb2, medium}); err != nil {
+	if err := db.SaveRenditions(ctx, img.ID, img.Key, vitrine.RenderedImage{Renditions: []vitrine.Rendition{thumb2, medium}}); err != nil {
 		t.Fatal(err)
 	}
 	want.Renditions = []vitrine.Rendition{medium, thumb2}
 	wantImage("new thumbnail key")
 	wantDeleteJobs(t, pool, []string{thumb.Key})
+
+	// Placeholder data is recorded, and an obsolete rendition goes with its file.
+	if err := db.SaveRenditions(ctx, img.ID, img.Key, vitrine.RenderedImage{
+		Renditions: []vitrine.Rendition{thumb2}, Obsolete: []string{"medium", "never-existed"},
+		Placeholder: "3wcKNZqAh4eAiHeIeHiHiICACPh3", DominantColor: "#7838c8",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want.Renditions = []vitrine.Rendition{thumb2}
+	want.Placeholder, want.DominantColor = "3wcKNZqAh4eAiHeIeHiHiICACPh3", "#7838c8"
+	wantImage("obsolete medium")
+	wantDeleteJobs(t, pool, []string{thumb.Key}, []string{medium.Key})
+}
+
+func TestImagesAfter(t *testing.T) {
+	t.Parallel()
+	_, db, _ := open(t)
+	ctx := context.Background()
+	a := newProduct(t, db, "a")
+	b := newProduct(t, db, "b")
+	ia := addImages(t, db, a.ID, 3)
+	ib := addImages(t, db, b.ID, 2)
+	var all []int64
+	for after := int64(0); ; {
+		page, err := db.ImagesAfter(ctx, "", after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, ids(page)...)
+		after = page[len(page)-1].ID
+	}
+	if want := append(ids(ia), ids(ib)...); !slices.Equal(all, want) {
+		t.Fatalf("all pages: got %v, want %v", all, want)
+	}
+	only, err := db.ImagesAfter(ctx, "b", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids(only), ids(ib)) {
+		t.Fatalf("product b: got %v, want %v", ids(only), ids(ib))
+	}
 }
 
 // TestSaveRenditionsSubset saves fewer renditions than the image has: the
@@ -714,11 +758,11 @@ func TestSaveRenditionsSubset(t *testing.T) {
 	p := newProduct(t, db, "mug")
 	img := addImages(t, db, p.ID, 1)[0]
 	thumb, medium := rendition("thumbnail"), rendition("medium")
-	if err := db.SaveRenditions(ctx, img.ID, img.Key, []vitrine.Rendition{thumb, medium}); err != nil {
+	if err := db.SaveRenditions(ctx, img.ID, img.Key, vitrine.RenderedImage{Renditions: []vitrine.Rendition{thumb, medium}}); err != nil {
 		t.Fatal(err)
 	}
 	thumb2 := rendition("thumbnail")
-	if err := db.SaveRenditions(ctx, img.ID, img.Key, []vitrine.Rendition{thumb2}); err != nil {
+	if err := db.SaveRenditions(ctx, img.ID, img.Key, vitrine.RenderedImage{Renditions: []vitrine.Rendition{thumb2}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := db.ImageByID(ctx, img.ID)
@@ -765,7 +809,7 @@ func TestSaveRenditionsNotFound(t *testing.T) {
 			id, key := tt.prepare(t, db, img)
 			jobsBefore := deleteJobs(t, pool)
 
-			err := db.SaveRenditions(context.Background(), id, key, []vitrine.Rendition{rendition("thumbnail")})
+			err := db.SaveRenditions(context.Background(), id, key, vitrine.RenderedImage{Renditions: []vitrine.Rendition{rendition("thumbnail")}})
 			wantKind(t, err, vitrine.NotFound)
 			if n := count(t, pool, `SELECT count(*) FROM renditions`); n != 0 {
 				t.Errorf("renditions: got %d, want 0", n)

@@ -280,7 +280,7 @@ func TestProductsGalleries(t *testing.T) {
 	}
 	otherImgs := addImages(t, db, other.ID, 1)
 	r := rendition("thumbnail")
-	if err := db.SaveRenditions(ctx, imgs[1].ID, imgs[1].Key, []vitrine.Rendition{r}); err != nil {
+	if err := db.SaveRenditions(ctx, imgs[1].ID, imgs[1].Key, vitrine.RenderedImage{Renditions: []vitrine.Rendition{r}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -453,7 +453,7 @@ func TestDeleteProduct(t *testing.T) {
 	var rendKeys []string
 	for _, img := range imgs[:2] {
 		rs := []vitrine.Rendition{rendition("thumbnail"), rendition("medium")}
-		if err := db.SaveRenditions(ctx, img.ID, img.Key, rs); err != nil {
+		if err := db.SaveRenditions(ctx, img.ID, img.Key, vitrine.RenderedImage{Renditions: rs}); err != nil {
 			t.Fatal(err)
 		}
 		rendKeys = append(rendKeys, rs[0].Key, rs[1].Key)
@@ -461,7 +461,7 @@ func TestDeleteProduct(t *testing.T) {
 	// Another product that must stay whole.
 	other := newProduct(t, db, "other")
 	otherImgs := addImages(t, db, other.ID, 1)
-	if err := db.SaveRenditions(ctx, otherImgs[0].ID, otherImgs[0].Key, []vitrine.Rendition{rendition("thumbnail")}); err != nil {
+	if err := db.SaveRenditions(ctx, otherImgs[0].ID, otherImgs[0].Key, vitrine.RenderedImage{Renditions: []vitrine.Rendition{rendition("thumbnail")}}); err != nil {
 		t.Fatal(err)
 	}
 	wantDeleteJobs(t, pool)

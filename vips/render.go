@@ -64,7 +64,8 @@ func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec)
 
 	// Load the header only: the size and orientation decide how small the
 	// one decode can be; an embedded profile decides the colour conversion.
-	w, h, hasICC, err := header(f, buf, len(src))
+	source, hasICC, err := header(f, buf, len(src))
+	res.Source = source
 	if err != nil {
 		return res, undecodable(err)
 	}
@@ -74,7 +75,7 @@ func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec)
 
 	// Load, shrink, orient and convert colour in one libvips operation,
 	// then keep the result in memory for every spec.
-	dw, dh := decodeSize(w, h, specs)
+	dw, dh := decodeSize(res.Source.Width, res.Source.Height, specs)
 	base := &vimage{}
 	defer base.close()
 	if err := base.thumbnailBuffer(buf, len(src), dw, dh, hasICC); err != nil {
@@ -130,16 +131,15 @@ func renderSpec(ctx context.Context, base *vimage, sp vitrine.Spec) (vitrine.Ren
 	return vitrine.Rendered{Spec: sp, Data: data, Width: im.width(), Height: im.height()}, nil
 }
 
-// header reads the displayed size of the image in buf (n bytes of C memory)
-// and whether it carries an ICC profile, with f's own loader.
-func header(f vitrine.Format, buf unsafe.Pointer, n int) (width, height int, hasICC bool, err error) {
+// header reads what the header of the image in buf (n bytes of C memory)
+// says, and whether it carries an ICC profile, with f's own loader.
+func header(f vitrine.Format, buf unsafe.Pointer, n int) (vitrine.ImageInfo, bool, error) {
 	im := &vimage{}
 	defer im.close()
 	if err := im.loadBuffer(f, buf, n); err != nil {
-		return 0, 0, false, err
+		return vitrine.ImageInfo{}, false, err
 	}
-	info := im.info(f)
-	return info.Width, info.Height, C.vt_has_icc(im.p) != 0, nil
+	return im.info(f), C.vt_has_icc(im.p) != 0, nil
 }
 
 // decodeSize returns the box the one decode of a width x height original

@@ -50,6 +50,9 @@ CREATE TABLE images (
     sort_order  INTEGER NOT NULL DEFAULT 0,
     status      TEXT NOT NULL DEFAULT 'pending',
     error       TEXT NOT NULL DEFAULT '',
+    -- Set by rendering: ThumbHash (base64) and "#rrggbb".
+    placeholder    TEXT NOT NULL DEFAULT '',
+    dominant_color TEXT NOT NULL DEFAULT '',
     uploaded_at TIMESTAMP NOT NULL
 );
 
@@ -60,6 +63,7 @@ CREATE INDEX images_by_product ON images (product_id, sort_order, uploaded_at, i
 CREATE TABLE renditions (
     image_id INTEGER NOT NULL REFERENCES images (id) ON DELETE CASCADE,
     name     TEXT NOT NULL,
+    spec     TEXT NOT NULL, -- the spec it was made from (vitrine.Spec.String)
     key      TEXT NOT NULL UNIQUE,
     format   TEXT NOT NULL,
     width    INTEGER NOT NULL,
