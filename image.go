@@ -149,8 +149,6 @@ type RenderedImage struct {
 	Renditions    []Rendition
 	Placeholder   string
 	DominantColor string
-	// Obsolete names renditions to remove: no longer configured.
-	Obsolete []string
 }
 
 // MaxOrder is the largest display order, PositiveIntegerField's maximum.

@@ -20,14 +20,12 @@ const (
 )
 
 // RenderArgs asks for the renditions of one gallery image: every
-// configured one, or only those named in Only. Obsolete names renditions to
-// remove because they are no longer configured.
+// configured one, or only those named in Only.
 type RenderArgs struct {
 	// Only the image counts for uniqueness: one pending render per image
 	// is enough, whatever it was asked to make.
-	ImageID  int64    `json:"image_id" river:"unique"`
-	Only     []string `json:"only,omitempty"`
-	Obsolete []string `json:"obsolete,omitempty"`
+	ImageID int64    `json:"image_id" river:"unique"`
+	Only    []string `json:"only,omitempty"`
 }
 
 // Kind names the job kind in River's table.
@@ -134,27 +132,37 @@ func (q *Queue) EnqueueReprocess(ctx context.Context, args []RenderArgs, tag str
 	return inserted, skipped, nil
 }
 
-// Progress counts the jobs carrying tag: finished (completed), failed
-// (cancelled or discarded) and still to run.
-func (q *Queue) Progress(ctx context.Context, tag string) (done, failed, waiting int, err error) {
+// JobCounts counts jobs by how far they got.
+type JobCounts struct {
+	Done     int // completed
+	Failed   int // cancelled or discarded: they will not run again
+	Retrying int // failed an attempt and wait to be retried later
+	Waiting  int // not run yet, or running now
+}
+
+// Progress counts the jobs carrying tag.
+func (q *Queue) Progress(ctx context.Context, tag string) (JobCounts, error) {
+	var c JobCounts
 	params := river.NewJobListParams().TagsAll(tag).First(1000)
 	for {
 		res, err := q.client.JobList(ctx, params)
 		if err != nil {
-			return 0, 0, 0, fmt.Errorf("job progress: %w", err)
+			return c, fmt.Errorf("job progress: %w", err)
 		}
 		for _, j := range res.Jobs {
 			switch j.State {
 			case rivertype.JobStateCompleted:
-				done++
+				c.Done++
 			case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
-				failed++
+				c.Failed++
+			case rivertype.JobStateRetryable:
+				c.Retrying++
 			default:
-				waiting++
+				c.Waiting++
 			}
 		}
 		if len(res.Jobs) < 1000 {
-			return done, failed, waiting, nil
+			return c, nil
 		}
 		params = params.After(res.LastCursor)
 	}

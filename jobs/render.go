@@ -90,7 +90,7 @@ func (w *RenderWorker) renderImage(ctx context.Context, img *vitrine.Image, args
 	if err != nil {
 		return fmt.Errorf("render image %d: %w", img.ID, err)
 	}
-	ri := vitrine.RenderedImage{Obsolete: args.Obsolete, DominantColor: placeholder.DominantColor(res.Preview)}
+	ri := vitrine.RenderedImage{DominantColor: placeholder.DominantColor(res.Preview)}
 	if ri.Placeholder, err = placeholder.ThumbHash(res.Preview); err != nil {
 		return fmt.Errorf("render image %d: %w", img.ID, err)
 	}

@@ -353,9 +353,8 @@ func (d *DB) DeleteImage(ctx context.Context, productID, id int64) (dropped []st
 
 // SaveRenditions records what rendering made of an image and marks it
 // ready, in one transaction: each rendition replaces the one of the same
-// name, obsolete ones are removed, and the placeholder data is set. Files of
-// replaced (under a new key) and removed renditions are deleted by an
-// enqueued job. If the image is gone, or its original is no longer
+// name and the placeholder data is set. Files of renditions replaced under a
+// new key are deleted by an enqueued job. If the image is gone, or its original is no longer
 // originalKey, nothing is saved and the error is NotFound: the caller owns
 // the files it wrote.
 func (d *DB) SaveRenditions(ctx context.Context, imageID int64, originalKey string, ri vitrine.RenderedImage) error {
@@ -372,22 +371,12 @@ func (d *DB) SaveRenditions(ctx context.Context, imageID int64, originalKey stri
 		if err != nil {
 			return err
 		}
-		// A file goes when its rendition is replaced under another key or
-		// removed; the others keep their rows and files.
+		// A file goes when its rendition is replaced under another key; the
+		// others keep their rows and files.
 		var stale []string
 		for _, r := range ri.Renditions {
 			if prev, ok := old[0].Rendition(r.Name); ok && prev.Key != r.Key {
 				stale = append(stale, prev.Key)
-			}
-		}
-		for _, name := range ri.Obsolete {
-			if prev, ok := old[0].Rendition(name); ok {
-				stale = append(stale, prev.Key)
-			}
-		}
-		for _, name := range ri.Obsolete {
-			if _, err := tx.ExecContext(ctx, d.q(`DELETE FROM renditions WHERE image_id = ? AND name = ?`), imageID, name); err != nil {
-				return fmt.Errorf("save renditions: %w", err)
 			}
 		}
 		for _, r := range ri.Renditions {
@@ -404,6 +393,30 @@ func (d *DB) SaveRenditions(ctx context.Context, imageID int64, originalKey stri
 			return fmt.Errorf("save renditions: %w", err)
 		}
 		return d.enqueue.EnqueueDeleteTx(ctx, tx, stale)
+	})
+}
+
+// RemoveRenditions removes the named renditions of an image (those no
+// longer configured); their files are deleted by a job enqueued in the same
+// transaction. Names the image does not have are ignored.
+func (d *DB) RemoveRenditions(ctx context.Context, imageID int64, names []string) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		imgs, err := d.queryImages(ctx, tx, `i.id = ?`, imageID)
+		if err != nil || len(imgs) == 0 {
+			return err
+		}
+		var keys []string
+		for _, name := range names {
+			r, ok := imgs[0].Rendition(name)
+			if !ok {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, d.q(`DELETE FROM renditions WHERE image_id = ? AND name = ?`), imageID, name); err != nil {
+				return fmt.Errorf("remove renditions: %w", err)
+			}
+			keys = append(keys, r.Key)
+		}
+		return d.enqueue.EnqueueDeleteTx(ctx, tx, keys)
 	})
 }
 

@@ -704,15 +704,22 @@ func TestSaveRenditions(t *testing.T) {
 	wantImage("new thumbnail key")
 	wantDeleteJobs(t, pool, []string{thumb.Key})
 
-	// Placeholder data is recorded, and an obsolete rendition goes with its file.
+	// Placeholder data is recorded.
 	if err := db.SaveRenditions(ctx, img.ID, img.Key, vitrine.RenderedImage{
-		Renditions: []vitrine.Rendition{thumb2}, Obsolete: []string{"medium", "never-existed"},
+		Renditions:  []vitrine.Rendition{thumb2},
 		Placeholder: "3wcKNZqAh4eAiHeIeHiHiICACPh3", DominantColor: "#7838c8",
 	}); err != nil {
 		t.Fatal(err)
 	}
-	want.Renditions = []vitrine.Rendition{thumb2}
 	want.Placeholder, want.DominantColor = "3wcKNZqAh4eAiHeIeHiHiICACPh3", "#7838c8"
+	wantImage("placeholder")
+	wantDeleteJobs(t, pool, []string{thumb.Key})
+
+	// An obsolete rendition goes with its file; unknown names are ignored.
+	if err := db.RemoveRenditions(ctx, img.ID, []string{"medium", "never-existed"}); err != nil {
+		t.Fatal(err)
+	}
+	want.Renditions = []vitrine.Rendition{thumb2}
 	wantImage("obsolete medium")
 	wantDeleteJobs(t, pool, []string{thumb.Key}, []string{medium.Key})
 }

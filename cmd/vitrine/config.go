@@ -31,6 +31,7 @@ type Config struct {
 
 	Renditions      []vitrine.Spec
 	RenderWorkers   int
+	VipsConcurrency int
 	PollInterval    time.Duration
 	ShutdownTimeout time.Duration
 	LogLevel        string
@@ -67,29 +68,43 @@ func envOr(getenv func(string) string, name, def string) string {
 	return def
 }
 
-// loadConfig parses args (flags of one subcommand) over the environment.
-// serve declares every setting; other subcommands only the data directory,
-// plus what extra declares. It returns the flag set for its positional
-// arguments.
-func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, serve bool, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
+// scope says which settings a subcommand declares.
+type scope int
+
+const (
+	dataOnly scope = iota // migrate, token: the data directory
+	workers               // reprocess: plus the rendering settings
+	server                // serve: plus the HTTP and upload settings
+)
+
+// loadConfig parses args (flags of one subcommand) over the environment,
+// declaring the settings of its scope plus what extra declares, and
+// validates them, listing every problem. It returns the flag set for its
+// positional arguments.
+func loadConfig(name string, args []string, getenv func(string) string, stderr io.Writer, sc scope, extra func(*flag.FlagSet)) (Config, *flag.FlagSet, error) {
 	fs := flag.NewFlagSet("vitrine "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	if extra != nil {
 		extra(fs)
 	}
 	var c Config
-	str := func(p *string, flagName, env, def, help string) {
-		fs.StringVar(p, flagName, envOr(getenv, env, def), help+" ("+env+")")
-	}
 	raw := map[string]*string{}
 	setting := func(flagName, env, def, help string) {
 		s := new(string)
-		str(s, flagName, env, def, help)
+		fs.StringVar(s, flagName, envOr(getenv, env, def), help+" ("+env+")")
 		raw[flagName] = s
 	}
-	str(&c.DataDir, "data-dir", "VITRINE_DATA_DIR", "data", "directory of the SQLite database and the media files")
-	if serve {
-		str(&c.Addr, "addr", "VITRINE_ADDR", "127.0.0.1:8000", "listen address")
+	setting("data-dir", "VITRINE_DATA_DIR", "data", "directory of the SQLite database and the media files")
+	if sc >= workers {
+		setting("renditions", "VITRINE_RENDITIONS", specsString(vitrine.DefaultSpecs()), "rendition specs, separated by ';': name=WxH[,contain|cover][,jpeg|png|webp|avif][,qN]")
+		setting("render-workers", "VITRINE_RENDER_WORKERS", "2", "images rendered at once (each keeps a core busy)")
+		setting("vips-concurrency", "VITRINE_VIPS_CONCURRENCY", "1", "libvips threads per render (the codecs are serial: more rarely helps)")
+		setting("poll-interval", "VITRINE_POLL_INTERVAL", "100ms", "how often idle workers look for jobs")
+		setting("shutdown-timeout", "VITRINE_SHUTDOWN_TIMEOUT", "30s", "how long a stop waits for requests and jobs in flight")
+		setting("log-level", "VITRINE_LOG_LEVEL", "info", "debug, info, warn or error")
+	}
+	if sc >= server {
+		setting("addr", "VITRINE_ADDR", "127.0.0.1:8000", "listen address")
 		setting("public-url", "VITRINE_PUBLIC_URL", "", "scheme and host of every absolute URL, e.g. https://api.shop.example (default: from each request)")
 		setting("trust-proxy", "VITRINE_TRUST_PROXY", "0", "1 to build URLs from X-Forwarded-Proto and X-Forwarded-Host")
 		setting("max-upload-bytes", "VITRINE_MAX_UPLOAD_BYTES", strconv.Itoa(vitrine.DefaultMaxBytes), "largest accepted image file in bytes")
@@ -98,17 +113,9 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		setting("product-image-max-side", "VITRINE_PRODUCT_IMAGE_MAX_SIDE", "5000", "largest width and height of a product's single image")
 		setting("max-images-per-product", "VITRINE_MAX_IMAGES_PER_PRODUCT", "50", "gallery images allowed per product")
 		setting("max-bulk-files", "VITRINE_MAX_BULK_FILES", "10", "files allowed in one bulk upload")
-		setting("renditions", "VITRINE_RENDITIONS", specsString(vitrine.DefaultSpecs()), "rendition specs, separated by ';': name=WxH[,contain|cover][,jpeg|png|webp|avif][,qN]")
-		setting("render-workers", "VITRINE_RENDER_WORKERS", "2", "images rendered at once")
-		setting("poll-interval", "VITRINE_POLL_INTERVAL", "100ms", "how often idle workers look for jobs")
-		setting("shutdown-timeout", "VITRINE_SHUTDOWN_TIMEOUT", "30s", "how long a stop waits for requests and jobs in flight")
-		setting("log-level", "VITRINE_LOG_LEVEL", "info", "debug, info, warn or error")
 	}
 	if err := parseInterspersed(fs, args); err != nil {
 		return Config{}, fs, err
-	}
-	if !serve {
-		return c, fs, validateDataDir(c)
 	}
 	var problems []error
 	bad := func(flagName string, err error) {
@@ -128,58 +135,58 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		}
 		return d
 	}
-	if s := *raw["public-url"]; s != "" {
-		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-			bad("public-url", fmt.Errorf("%q is not an http(s)://host[/path] URL", s))
-		} else {
-			c.PublicURL = u
+	c.DataDir = *raw["data-dir"]
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("data-dir", errors.New("empty directory"))
+	}
+	if sc >= workers {
+		specs, err := parseSpecs(*raw["renditions"])
+		if err != nil {
+			bad("renditions", err)
+		}
+		c.Renditions = specs
+		c.RenderWorkers = int(integer("render-workers", 1))
+		c.VipsConcurrency = int(integer("vips-concurrency", 1))
+		c.PollInterval = duration("poll-interval")
+		c.ShutdownTimeout = duration("shutdown-timeout")
+		c.LogLevel = *raw["log-level"]
+		switch c.LogLevel {
+		case "debug", "info", "warn", "error":
+		default:
+			bad("log-level", fmt.Errorf("%q is not debug, info, warn or error", c.LogLevel))
 		}
 	}
-	switch *raw["trust-proxy"] {
-	case "1", "true":
-		c.TrustProxy = true
-	case "0", "false", "":
-	default:
-		bad("trust-proxy", fmt.Errorf("%q is not 0 or 1", *raw["trust-proxy"]))
-	}
-	c.MaxUploadBytes = integer("max-upload-bytes", 1)
-	c.MaxPixels = integer("max-pixels", 1)
-	c.ProductMinSide = int(integer("product-image-min-side", 0))
-	c.ProductMaxSide = int(integer("product-image-max-side", 1))
-	c.MaxImagesPerProduct = int(integer("max-images-per-product", 1))
-	c.MaxBulkFiles = int(integer("max-bulk-files", 1))
-	c.RenderWorkers = int(integer("render-workers", 1))
-	c.PollInterval = duration("poll-interval")
-	c.ShutdownTimeout = duration("shutdown-timeout")
-	specs, err := parseSpecs(*raw["renditions"])
-	if err != nil {
-		bad("renditions", err)
-	}
-	c.Renditions = specs
-	c.LogLevel = *raw["log-level"]
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("log-level", fmt.Errorf("%q is not debug, info, warn or error", c.LogLevel))
-	}
-	if err := c.ProductImageLimits().Validate(); err != nil {
-		problems = append(problems, err)
-	}
-	if c.Addr == "" {
-		bad("addr", errors.New("empty listen address"))
-	}
-	if err := validateDataDir(c); err != nil {
-		problems = append(problems, err)
+	if sc >= server {
+		c.Addr = *raw["addr"]
+		if c.Addr == "" {
+			bad("addr", errors.New("empty listen address"))
+		}
+		if s := *raw["public-url"]; s != "" {
+			u, err := url.Parse(s)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+				bad("public-url", fmt.Errorf("%q is not an http(s)://host[/path] URL", s))
+			} else {
+				c.PublicURL = u
+			}
+		}
+		switch *raw["trust-proxy"] {
+		case "1", "true":
+			c.TrustProxy = true
+		case "0", "false", "":
+		default:
+			bad("trust-proxy", fmt.Errorf("%q is not 0 or 1", *raw["trust-proxy"]))
+		}
+		c.MaxUploadBytes = integer("max-upload-bytes", 1)
+		c.MaxPixels = integer("max-pixels", 1)
+		c.ProductMinSide = int(integer("product-image-min-side", 0))
+		c.ProductMaxSide = int(integer("product-image-max-side", 1))
+		c.MaxImagesPerProduct = int(integer("max-images-per-product", 1))
+		c.MaxBulkFiles = int(integer("max-bulk-files", 1))
+		if err := c.ProductImageLimits().Validate(); err != nil {
+			problems = append(problems, err)
+		}
 	}
 	return c, fs, errors.Join(problems...)
-}
-
-func validateDataDir(c Config) error {
-	if strings.TrimSpace(c.DataDir) == "" {
-		return errors.New("--data-dir: empty directory")
-	}
-	return nil
 }
 
 // parseSpecs reads ';'-separated rendition specs. The note's "thumbnail"

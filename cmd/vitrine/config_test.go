@@ -30,7 +30,7 @@ func TestLoadConfigPrecedence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, _, err := loadConfig("serve", tt.args, env(tt.env), io.Discard, true, nil)
+			c, _, err := loadConfig("serve", tt.args, env(tt.env), io.Discard, server, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,7 +43,7 @@ func TestLoadConfigPrecedence(t *testing.T) {
 
 func TestLoadConfigDefaults(t *testing.T) {
 	t.Parallel()
-	c, _, err := loadConfig("serve", nil, env(nil), io.Discard, true, nil)
+	c, _, err := loadConfig("serve", nil, env(nil), io.Discard, server, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestLoadConfigListsEveryProblem(t *testing.T) {
 	_, _, err := loadConfig("serve", []string{
 		"--public-url", "ftp://x", "--max-upload-bytes", "0", "--renditions", "thumbnail=200x200", "--poll-interval", "soon",
 		"--trust-proxy", "maybe", "--product-image-min-side", "6000",
-	}, env(map[string]string{"VITRINE_LOG_LEVEL": "loud"}), io.Discard, true, nil)
+	}, env(map[string]string{"VITRINE_LOG_LEVEL": "loud"}), io.Discard, server, nil)
 	if err == nil {
 		t.Fatal("got no error, want every problem listed")
 	}
@@ -74,7 +74,7 @@ func TestLoadConfigListsEveryProblem(t *testing.T) {
 
 func TestLoadConfigPublicURL(t *testing.T) {
 	t.Parallel()
-	c, _, err := loadConfig("serve", nil, env(map[string]string{"VITRINE_PUBLIC_URL": "https://api.shop.example", "VITRINE_TRUST_PROXY": "1"}), io.Discard, true, nil)
+	c, _, err := loadConfig("serve", nil, env(map[string]string{"VITRINE_PUBLIC_URL": "https://api.shop.example", "VITRINE_TRUST_PROXY": "1"}), io.Discard, server, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@
 //	vitrine token create --user NAME [--data-dir DIR]   print a new API token
 //	vitrine token list [--data-dir DIR]
 //	vitrine token revoke ID [--data-dir DIR]
+//	vitrine reprocess [--rendition NAME] [--product SLUG] [--missing-only]
 //
 // Every flag also reads a VITRINE_* environment variable; a flag beats the
 // variable, which beats the default. "vitrine help" lists them all.
@@ -51,6 +52,8 @@ Usage:
   vitrine token create --user NAME [--data-dir DIR]           create an API token (printed on stdout)
   vitrine token list [--data-dir DIR]                         list tokens
   vitrine token revoke ID [--data-dir DIR]                    revoke a token
+  vitrine reprocess [--rendition NAME] [--product SLUG] [--missing-only]
+                                                              re-render after the rendition set changed
 
 Run "vitrine serve --help" for every setting and its VITRINE_* variable.
 `
@@ -68,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "token":
 		return runToken(ctx, args[1:], getenv, stdout, stderr)
+	case "reprocess":
+		return runReprocess(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -7,11 +7,11 @@ import (
 )
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, _, err := loadConfig("migrate", args, getenv, stderr, false, nil)
+	cfg, _, err := loadConfig("migrate", args, getenv, stderr, dataOnly, nil)
 	if err != nil {
 		return err
 	}
-	pool, _, err := openStore(ctx, cfg, newLogger(stderr, "info"))
+	pool, _, _, err := openStore(ctx, cfg, newLogger(stderr, "info"))
 	if err != nil {
 		return err
 	}

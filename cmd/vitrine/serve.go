@@ -26,6 +26,7 @@ type app struct {
 	log    *slog.Logger
 	pool   *sqldb.Pool
 	db     *sqldb.DB
+	queue  *jobs.Queue
 	blobs  *blob.Local
 	runner *jobs.Runner
 }
@@ -38,21 +39,21 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // openStore opens and migrates the database and wires the store to the
 // job queue.
-func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*sqldb.Pool, *sqldb.DB, error) {
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*sqldb.Pool, *sqldb.DB, *jobs.Queue, error) {
 	pool, err := sqldb.Open(ctx, "sqlite:"+cfg.DatabasePath())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if err := migrate(ctx, pool, log); err != nil {
 		pool.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	queue, err := jobs.NewQueue(pool.Write, log)
 	if err != nil {
 		pool.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return pool, sqldb.New(pool, queue), nil
+	return pool, sqldb.New(pool, queue), queue, nil
 }
 
 func migrate(ctx context.Context, pool *sqldb.Pool, log *slog.Logger) error {
@@ -72,15 +73,11 @@ func migrate(ctx context.Context, pool *sqldb.Pool, log *slog.Logger) error {
 
 // openApp opens every dependency of the server and starts the workers.
 func openApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
-	if err := os.MkdirAll(cfg.TempDir(), 0o700); err != nil {
-		return nil, fmt.Errorf("temporary directory: %w", err)
-	}
-	removeStaleUploads(cfg.TempDir(), log)
 	blobs, err := blob.NewLocal(cfg.MediaDir())
 	if err != nil {
 		return nil, err
 	}
-	pool, db, err := openStore(ctx, cfg, log)
+	pool, db, queue, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +94,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 		pool.Close()
 		return nil, fmt.Errorf("start workers: %w", err)
 	}
-	return &app{cfg: cfg, log: log, pool: pool, db: db, blobs: blobs, runner: runner}, nil
+	return &app{cfg: cfg, log: log, pool: pool, db: db, queue: queue, blobs: blobs, runner: runner}, nil
 }
 
 // handler returns the HTTP interface of the app.
@@ -136,14 +133,20 @@ func removeStaleUploads(dir string, log *slog.Logger) {
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	cfg, _, err := loadConfig("serve", args, getenv, stderr, true, nil)
+	cfg, _, err := loadConfig("serve", args, getenv, stderr, server, nil)
 	if err != nil {
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	if err := os.MkdirAll(cfg.TempDir(), 0o700); err != nil {
+		return fmt.Errorf("temporary directory: %w", err)
+	}
+	// Only the server writes temporary uploads, so only it clears those a
+	// crash left behind.
+	removeStaleUploads(cfg.TempDir(), log)
 	// Init starts libvips once per process; main shuts it down at exit, so
 	// that tests can call run more than once.
-	if err := vips.Init(1); err != nil {
+	if err := vips.Init(cfg.VipsConcurrency); err != nil {
 		return err
 	}
 	a, err := openApp(ctx, cfg, log)

@@ -25,7 +25,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	sub := args[0]
 	var user string
-	cfg, fs, err := loadConfig("token "+sub, args[1:], getenv, stderr, false, func(fs *flag.FlagSet) {
+	cfg, fs, err := loadConfig("token "+sub, args[1:], getenv, stderr, dataOnly, func(fs *flag.FlagSet) {
 		if sub == "create" {
 			fs.StringVar(&user, "user", "", "name of the user the token acts as")
 		}
@@ -46,7 +46,7 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		revokeID = id
 	}
-	pool, db, err := openStore(ctx, cfg, newLogger(stderr, "warn"))
+	pool, db, _, err := openStore(ctx, cfg, newLogger(stderr, "warn"))
 	if err != nil {
 		return err
 	}
