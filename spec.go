@@ -29,6 +29,10 @@ type Spec struct {
 	Fit     Fit
 	Format  Format
 	Quality int // 1..100
+	// Effort is the encoder's CPU effort for WebP (1..6) and AVIF (1..9);
+	// 0 leaves the encoder's default (4). Lower is faster and a little
+	// larger. JPEG and PNG take none.
+	Effort int
 }
 
 // DefaultSpecs is the note's pair, thumbnail (fits 200x200, JPEG q85) and
@@ -45,9 +49,11 @@ func DefaultSpecs() []Spec {
 	}
 }
 
-// ParseSpec reads a spec written as "name=WxH[,contain|cover][,jpeg|png|webp|avif][,qN]",
-// for example "thumbnail=200x200,contain,jpeg,q85". Fit defaults to contain,
-// format to jpeg and quality to 85.
+// ParseSpec reads a spec written as
+// "name=WxH[,contain|cover][,jpeg|png|webp|avif][,qN][,eN]", for example
+// "thumbnail=200x200,contain,jpeg,q85" or "large=2048x2048,webp,q85,e3".
+// Fit defaults to contain, format to jpeg, quality to 85 and effort to the
+// encoder's default.
 func ParseSpec(s string) (Spec, error) {
 	name, rest, ok := strings.Cut(s, "=")
 	if !ok {
@@ -76,6 +82,12 @@ func ParseSpec(s string) (Spec, error) {
 				return Spec{}, fmt.Errorf("rendition %q: quality %q is not qN", s, p)
 			}
 			sp.Quality = q
+		case strings.HasPrefix(p, "e"):
+			e, err := strconv.Atoi(p[1:])
+			if err != nil {
+				return Spec{}, fmt.Errorf("rendition %q: effort %q is not eN", s, p)
+			}
+			sp.Effort = e
 		default:
 			return Spec{}, fmt.Errorf("rendition %q: unknown option %q", s, p)
 		}
@@ -102,12 +114,20 @@ func (sp Spec) Validate() error {
 	if sp.Quality < 1 || sp.Quality > 100 {
 		return fmt.Errorf("rendition %q: quality %d must be within 1..100", sp.Name, sp.Quality)
 	}
+	maxEffort := map[Format]int{WebP: 6, AVIF: 9}[sp.Format]
+	if sp.Effort < 0 || sp.Effort > maxEffort {
+		return fmt.Errorf("rendition %q: effort %d must be within 1..%d for %s (0 for the default)", sp.Name, sp.Effort, maxEffort, sp.Format)
+	}
 	return nil
 }
 
 // String writes the spec in the form ParseSpec reads.
 func (sp Spec) String() string {
-	return fmt.Sprintf("%s=%dx%d,%s,%s,q%d", sp.Name, sp.Width, sp.Height, sp.Fit, sp.Format, sp.Quality)
+	s := fmt.Sprintf("%s=%dx%d,%s,%s,q%d", sp.Name, sp.Width, sp.Height, sp.Fit, sp.Format, sp.Quality)
+	if sp.Effort != 0 {
+		s += fmt.Sprintf(",e%d", sp.Effort)
+	}
+	return s
 }
 
 // Version is a short hash of everything that shapes the output, so a

@@ -220,20 +220,23 @@ int vt_pngsave(VipsImage *in, void **buf, size_t *len) {
 		NULL);
 }
 
-int vt_webpsave(VipsImage *in, int quality, void **buf, size_t *len) {
+// vt_webpsave writes lossy WebP; effort 0 keeps libwebp's default (4).
+int vt_webpsave(VipsImage *in, int quality, int effort, void **buf, size_t *len) {
 	return vips_webpsave_buffer(in, buf, len,
 		"Q", quality,
+		"effort", effort > 0 ? effort : 4,
 		"strip", TRUE,
 		NULL);
 }
 
 // vt_avifsave writes AVIF through libheif. bitdepth is set because the
 // default is 12 bits, which needs more space for the same 8-bit picture.
-int vt_avifsave(VipsImage *in, int quality, void **buf, size_t *len) {
+int vt_avifsave(VipsImage *in, int quality, int effort, void **buf, size_t *len) {
 	return vips_heifsave_buffer(in, buf, len,
 		"Q", quality,
 		"compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1,
 		"bitdepth", 8,
+		"effort", effort > 0 ? effort : 4,
 		"strip", TRUE,
 		NULL);
 }

@@ -36,8 +36,8 @@ int vt_preview_rgba(VipsImage *in, int size, void **buf, size_t *len, int *width
 
 int vt_jpegsave(VipsImage *in, int quality, void **buf, size_t *len);
 int vt_pngsave(VipsImage *in, void **buf, size_t *len);
-int vt_webpsave(VipsImage *in, int quality, void **buf, size_t *len);
-int vt_avifsave(VipsImage *in, int quality, void **buf, size_t *len);
+int vt_webpsave(VipsImage *in, int quality, int effort, void **buf, size_t *len);
+int vt_avifsave(VipsImage *in, int quality, int effort, void **buf, size_t *len);
 
 // Test fixtures (fixtures.go).
 enum {

@@ -271,9 +271,9 @@ func (im *vimage) encode(sp vitrine.Spec) ([]byte, error) {
 	case vitrine.PNG:
 		rc = C.vt_pngsave(im.p, &buf, &n)
 	case vitrine.WebP:
-		rc = C.vt_webpsave(im.p, C.int(sp.Quality), &buf, &n)
+		rc = C.vt_webpsave(im.p, C.int(sp.Quality), C.int(sp.Effort), &buf, &n)
 	case vitrine.AVIF:
-		rc = C.vt_avifsave(im.p, C.int(sp.Quality), &buf, &n)
+		rc = C.vt_avifsave(im.p, C.int(sp.Quality), C.int(sp.Effort), &buf, &n)
 	default:
 		return nil, fmt.Errorf("encode: format %q has no encoder", sp.Format)
 	}
