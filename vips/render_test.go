@@ -382,3 +382,40 @@ func TestStripWebPRejectsBrokenFiles(t *testing.T) {
 
 // noteSpecs are the design note's two renditions: thumbnail and medium.
 func noteSpecs() []vitrine.Spec { return vitrine.DefaultSpecs()[:2] }
+
+// TestFlattenFirstMatches checks the shortcut for alpha PNGs rendered only
+// to JPEG (flatten, then shrink) against the general path (shrink with
+// premultiplied alpha, then flatten): the same picture.
+func TestFlattenFirstMatches(t *testing.T) {
+	t.Parallel()
+	img := halfTransparent(scene(900, 600))
+	for y := range 600 {
+		for x := 450; x < 900; x++ {
+			c := img.NRGBAAt(x, y)
+			c.A = uint8(x * y % 256) // every alpha level, not only 0 and 255
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	src := encodePNG(t, img)
+	jpg := spec("t", 200, 200, vitrine.Contain, vitrine.JPEG)
+	flat := renderPixels(t, src, jpg)
+	res, err := NewRenderer().Render(context.Background(), src, []vitrine.Spec{jpg, spec("w", 300, 300, vitrine.Contain, vitrine.WebP)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	general, err := decodePreview(res.Renditions[0].Data, vitrine.PreviewSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flat.Bounds() != general.Bounds() {
+		t.Fatalf("got %v, want %v", flat.Bounds(), general.Bounds())
+	}
+	worst := 0
+	for i := range flat.Pix {
+		d := int(flat.Pix[i]) - int(general.Pix[i])
+		worst = max(worst, d, -d)
+	}
+	if worst > 12 {
+		t.Fatalf("flatten-first differs by up to %d levels from the general path, want at most 12 (JPEG noise)", worst)
+	}
+}

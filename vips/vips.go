@@ -188,6 +188,17 @@ func (im *vimage) thumbnailBuffer(buf unsafe.Pointer, n, width, height int, toSR
 	return nil
 }
 
+// flatThumbnailPNG is thumbnailBuffer for a PNG with alpha whose renditions
+// are all flattened anyway: it flattens onto white first, which is cheaper.
+func (im *vimage) flatThumbnailPNG(buf unsafe.Pointer, n, width, height int, toSRGB bool) error {
+	var out *C.VipsImage
+	if C.vt_png_flat_thumbnail(buf, C.size_t(n), C.int(width), C.int(height), cBool(toSRGB), &out) != 0 {
+		return lastError("decode")
+	}
+	im.swap(out)
+	return nil
+}
+
 // copyMemory renders the image into memory, so that every rendition made
 // from it reuses the pixels instead of decoding the original again.
 func (im *vimage) copyMemory() error {
@@ -233,6 +244,14 @@ func (im *vimage) resize(in *vimage, sp vitrine.Spec) error {
 		return lastError("resize")
 	}
 	im.swap(out)
+	return nil
+}
+
+// copyOf sets im to a new reference to in's picture, so that operations on
+// im (which swap in new images) leave in as it is.
+func (im *vimage) copyOf(in *vimage) error {
+	C.g_object_ref(C.gpointer(in.p))
+	im.swap(in.p)
 	return nil
 }
 
