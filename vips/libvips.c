@@ -93,6 +93,17 @@ int vt_has_icc(VipsImage *im) {
 	return vips_image_get_typeof(im, VIPS_META_ICC_NAME) != 0;
 }
 
+// vt_min_alpha sets *out to the smallest value of the last band (alpha).
+int vt_min_alpha(VipsImage *in, double *out) {
+	VipsImage *alpha = NULL;
+	int err = vips_extract_band(in, &alpha, vips_image_get_bands(in) - 1, NULL) ||
+		vips_min(alpha, out, NULL);
+	if (alpha != NULL) {
+		g_object_unref(alpha);
+	}
+	return err ? -1 : 0;
+}
+
 int vt_avg(VipsImage *in, double *out) {
 	return vips_avg(in, out, NULL);
 }
@@ -122,6 +133,32 @@ int vt_thumbnail_image(VipsImage *in, int width, int height, int cover, VipsImag
 		"no_rotate", TRUE,
 		"crop", cover ? VIPS_INTERESTING_CENTRE : VIPS_INTERESTING_NONE,
 		NULL);
+}
+
+// vt_resize scales an upright 8-bit image by hscale x vscale with a
+// Lanczos3 kernel.
+// gap is vips_resize's reducing gap: the image is first box-shrunk by
+// whole factors while it stays at least gap times the target, which is
+// fast but softens fine detail; 0 makes the whole reduction Lanczos.
+// Alpha is premultiplied around the resize so that transparent pixels
+// do not bleed their colour into their neighbours.
+int vt_resize(VipsImage *in, double hscale, double vscale, double gap, VipsImage **out) {
+	VipsImage *t[4] = {NULL, NULL, NULL, NULL};
+	int err;
+	if (vips_image_hasalpha(in)) {
+		err = vips_premultiply(in, &t[0], NULL) ||
+			vips_resize(t[0], &t[1], hscale, "vscale", vscale, "kernel", VIPS_KERNEL_LANCZOS3, "gap", gap, NULL) ||
+			vips_unpremultiply(t[1], &t[2], NULL) ||
+			vips_cast(t[2], out, VIPS_FORMAT_UCHAR, NULL);
+	} else {
+		err = vips_resize(in, out, hscale, "vscale", vscale, "kernel", VIPS_KERNEL_LANCZOS3, "gap", gap, NULL);
+	}
+	for (int i = 0; i < 4; i++) {
+		if (t[i] != NULL) {
+			g_object_unref(t[i]);
+		}
+	}
+	return err ? -1 : 0;
 }
 
 int vt_colourspace(VipsImage *in, VipsInterpretation space, VipsImage **out) {

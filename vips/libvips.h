@@ -25,10 +25,12 @@ int vt_load_file(int format, const char *path, int reduce, VipsImage **out);
 int vt_load_buffer(int format, void *buf, size_t len, VipsImage **out);
 int vt_has_icc(VipsImage *im);
 int vt_avg(VipsImage *in, double *out);
+int vt_min_alpha(VipsImage *in, double *out);
 
 int vt_thumbnail_buffer(void *buf, size_t len, int width, int height, int to_srgb, VipsImage **out);
 int vt_png_flat_thumbnail(void *buf, size_t len, int width, int height, int to_srgb, VipsImage **out);
 int vt_thumbnail_image(VipsImage *in, int width, int height, int cover, VipsImage **out);
+int vt_resize(VipsImage *in, double hscale, double vscale, double gap, VipsImage **out);
 int vt_colourspace(VipsImage *in, VipsInterpretation space, VipsImage **out);
 int vt_cast_uchar(VipsImage *in, VipsImage **out);
 int vt_flatten_white(VipsImage *in, VipsImage **out);

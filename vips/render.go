@@ -109,6 +109,9 @@ func render(ctx context.Context, src []byte, specs []vitrine.Spec) (vitrine.Rend
 	}
 	C.free(buf)
 	buf = nil
+	if err := base.dropInvisibleAlpha(); err != nil {
+		return res, err
+	}
 
 	// The largest renditions are resized first, and each smaller one is
 	// resized from the smallest already resized picture that still covers

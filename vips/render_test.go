@@ -399,7 +399,9 @@ func TestFlattenFirstMatches(t *testing.T) {
 	src := encodePNG(t, img)
 	jpg := spec("t", 200, 200, vitrine.Contain, vitrine.JPEG)
 	flat := renderPixels(t, src, jpg)
-	res, err := NewRenderer().Render(context.Background(), src, []vitrine.Spec{jpg, spec("w", 300, 300, vitrine.Contain, vitrine.WebP)})
+	// A WebP twin of the same box forces the general path, with the same
+	// decode size.
+	res, err := NewRenderer().Render(context.Background(), src, []vitrine.Spec{jpg, spec("w", 200, 200, vitrine.Contain, vitrine.WebP)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,12 +412,14 @@ func TestFlattenFirstMatches(t *testing.T) {
 	if flat.Bounds() != general.Bounds() {
 		t.Fatalf("got %v, want %v", flat.Bounds(), general.Bounds())
 	}
-	worst := 0
+	worst, sum := 0, 0
 	for i := range flat.Pix {
 		d := int(flat.Pix[i]) - int(general.Pix[i])
-		worst = max(worst, d, -d)
+		worst, sum = max(worst, d, -d), sum+max(d, -d)
 	}
-	if worst > 12 {
-		t.Fatalf("flatten-first differs by up to %d levels from the general path, want at most 12 (JPEG noise)", worst)
+	// JPEG noise moves single pixels by a few levels; a wrong background
+	// (black instead of white) or a lost alpha moves many by 100 and more.
+	if mean := float64(sum) / float64(len(flat.Pix)); mean > 2 || worst > 32 {
+		t.Fatalf("flatten-first differs from the general path: mean %.1f, worst %d levels; want at most 2 and 32", mean, worst)
 	}
 }
