@@ -213,7 +213,7 @@ func writeReport(res results) string {
 		p("| of which Go, at most | %s |\n\n", joinSamples(s.Samples, func(x soakSample) string { return mibK(x.GoK) }))
 	}
 	if first, last, ok := soakEnds(s); ok {
-		p("Last / first after warm-up (the first %d renders): %.2f, %s.", first.Renders, float64(last.RSSK)/float64(first.RSSK), flatness(first, last))
+		p("Last / first after warm-up (the sample after %d renders): %.2f, %s.", first.Renders, float64(last.RSSK)/float64(first.RSSK), flatness(first, last))
 		if trend, ok := soakTrend(s); ok {
 			p(" Each sample depends on what the C heap happened to keep, so the median of the last three samples over the median of the first three, %.2f, says more about a trend.", trend)
 		}
@@ -317,13 +317,16 @@ func pillowWebPShare(s speedResult) (float64, bool) {
 	return webp / all, all > 0
 }
 
-// soakEnds returns the first sample after warm-up (the first sample) and
+// soakEnds returns the first sample after warm-up and
 // the last one.
+//
+// The first fifth of the run is warm-up: Go's heap grows to its working
+// size there (the "of which Go" row), so the comparison starts after it.
 func soakEnds(s soakResult) (first, last soakSample, ok bool) {
 	if len(s.Samples) < 2 {
 		return first, last, false
 	}
-	return s.Samples[0], s.Samples[len(s.Samples)-1], true
+	return s.Samples[len(s.Samples)/5], s.Samples[len(s.Samples)-1], true
 }
 
 // soakTrend compares the median VmRSS of the last three samples with that
