@@ -237,9 +237,11 @@ func (im *vimage) toSRGB8() error {
 }
 
 // resizeGap is vt_resize's reducing gap (see there). Measured on the
-// benchmark corpus, 0 (all Lanczos) is no sharper than 2 once encoded, and
-// slower.
-const resizeGap = 2.0
+// benchmark corpus against an exact Lanczos reference: 2 (libvips' default)
+// box-shrinks the thumbnail's usual 4x step from the medium and loses up to
+// 0.005 SSIM on flat graphics; 4 makes that step all Lanczos and matches
+// Pillow, at no measurable cost; 0 is no sharper and 10 % slower.
+const resizeGap = 4.0
 
 // resize sets im to in fitted into the spec's box, never enlarged: inside
 // it for Contain, filling it and centre-cropped for Cover.
