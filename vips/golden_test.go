@@ -451,6 +451,11 @@ func invert3(m [3][3]float64) [3][3]float64 {
 // iccProfile builds a minimal ICC v2 RGB display profile: D50 white point,
 // the given primaries and one gamma curve for all three channels.
 func iccProfile(m [3][3]float64, gamma float64) []byte {
+	return namedICCProfile("test", m, gamma)
+}
+
+// namedICCProfile is iccProfile with the given description.
+func namedICCProfile(name string, m [3][3]float64, gamma float64) []byte {
 	s15 := func(v float64) uint32 { return uint32(int32(math.Round(v * 65536))) }
 	xyz := func(x, y, z float64) []byte {
 		b := []byte("XYZ \x00\x00\x00\x00")
@@ -458,8 +463,8 @@ func iccProfile(m [3][3]float64, gamma float64) []byte {
 	}
 	curve := binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint32([]byte("curv\x00\x00\x00\x00"), 1), uint16(math.Round(gamma*256)))
 	desc := []byte("desc\x00\x00\x00\x00")
-	desc = binary.BigEndian.AppendUint32(desc, 5)
-	desc = append(desc, "test\x00"...)
+	desc = binary.BigEndian.AppendUint32(desc, uint32(len(name)+1))
+	desc = append(desc, name+"\x00"...)
 	desc = append(desc, make([]byte, 4+4+2+1+67)...) // empty Unicode and ScriptCode parts
 	tags := []struct {
 		sig  string

@@ -93,6 +93,15 @@ int vt_has_icc(VipsImage *im) {
 	return vips_image_get_typeof(im, VIPS_META_ICC_NAME) != 0;
 }
 
+// vt_icc points *data at the embedded ICC profile (owned by the image) and
+// sets *len, or returns -1 when there is none.
+int vt_icc(VipsImage *im, const void **data, size_t *len) {
+	if (!vt_has_icc(im)) {
+		return -1;
+	}
+	return vips_image_get_blob(im, VIPS_META_ICC_NAME, data, len);
+}
+
 // vt_min_alpha sets *out to the smallest value of the last band (alpha).
 int vt_min_alpha(VipsImage *in, double *out) {
 	VipsImage *alpha = NULL;

@@ -24,6 +24,7 @@ void vt_free(void *p);
 int vt_load_file(int format, const char *path, int reduce, VipsImage **out);
 int vt_load_buffer(int format, void *buf, size_t len, VipsImage **out);
 int vt_has_icc(VipsImage *im);
+int vt_icc(VipsImage *im, const void **data, size_t *len);
 int vt_avg(VipsImage *in, double *out);
 int vt_min_alpha(VipsImage *in, double *out);
 

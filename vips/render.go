@@ -253,14 +253,23 @@ func encodeSpec(ctx context.Context, pic *vimage, sp vitrine.Spec) (vitrine.Rend
 }
 
 // header reads what the header of the image in buf (n bytes of C memory)
-// says, and whether it carries an ICC profile, with f's own loader.
+// says, and whether it carries an ICC profile that needs converting, with
+// f's own loader. A profile that describes itself as sRGB (cameras and
+// editors embed one in most photos) needs none: converting through it costs
+// a colour transform of the whole picture for the same pixels.
 func header(f vitrine.Format, buf unsafe.Pointer, n int) (vitrine.ImageInfo, bool, error) {
 	im := &vimage{}
 	defer im.close()
 	if err := im.loadBuffer(f, buf, n); err != nil {
 		return vitrine.ImageInfo{}, false, err
 	}
-	return im.info(f), C.vt_has_icc(im.p) != 0, nil
+	var data unsafe.Pointer
+	var size C.size_t
+	convert := false
+	if C.vt_icc(im.p, &data, &size) == 0 {
+		convert = !iccIsSRGB(C.GoBytes(data, C.int(size)))
+	}
+	return im.info(f), convert, nil
 }
 
 // decodeSize returns the box the one decode of a width x height original
