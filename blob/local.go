@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/vitrine/vitrine"
 )
@@ -23,12 +25,15 @@ var ErrNotFound = fmt.Errorf("blob: %w", fs.ErrNotExist)
 
 // Local stores files in a directory.
 type Local struct {
-	root *os.Root // confines every file operation to the directory
-	dir  string
+	root     *os.Root // confines every file operation to the directory
+	dir      string
+	mediaURL string
 }
 
 // NewLocal opens (creating it if needed) the directory dir as a store.
-func NewLocal(dir string) (*Local, error) {
+// Files are served by vitrine under /media/, or, when mediaURL is set
+// (a web server or CDN in front of the directory), under mediaURL.
+func NewLocal(dir, mediaURL string) (*Local, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("media directory: %w", err)
 	}
@@ -36,7 +41,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media directory: %w", err)
 	}
-	return &Local{root: root, dir: dir}, nil
+	return &Local{root: root, dir: dir, mediaURL: strings.TrimSuffix(mediaURL, "/")}, nil
 }
 
 // Dir returns the directory the store writes to.
@@ -107,10 +112,12 @@ func (l *Local) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return f, nil
 }
 
-// Delete removes the file at key. ErrNotFound if there is none, so callers
-// that only want it gone can ignore that error: deleting is idempotent.
+// Delete removes the file at key, or a temporary file a crash left behind
+// during Put (as List reports them). ErrNotFound if there is none, so
+// callers that only want it gone can ignore that error: deleting is
+// idempotent.
 func (l *Local) Delete(ctx context.Context, key string) error {
-	if !vitrine.ValidKey(key) {
+	if !vitrine.ValidKey(key) && !isTempKey(key) {
 		return ErrNotFound
 	}
 	err := l.root.Remove(filepath.FromSlash(key))
@@ -127,9 +134,49 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 // serving them over HTTP.
 func (l *Local) FS() fs.FS { return l.root.FS() }
 
-// URL returns the path under which vitrine serves the file at key; the
-// HTTP layer makes it absolute.
-func (l *Local) URL(key string) string { return "/media/" + key }
+// URL returns the path under which vitrine serves the file at key (the
+// HTTP layer makes it absolute), or its URL under mediaURL.
+func (l *Local) URL(key string) string {
+	if l.mediaURL != "" {
+		return l.mediaURL + "/" + key
+	}
+	return "/media/" + key
+}
+
+// Ping checks that the directory is there and readable.
+func (l *Local) Ping(ctx context.Context) error {
+	if _, err := l.root.Stat("."); err != nil {
+		return fmt.Errorf("media directory: %w", err)
+	}
+	return nil
+}
+
+// List calls fn for every stored file, including temporary files that a
+// crash left behind during Put, with its key and modification time.
+func (l *Local) List(ctx context.Context, fn func(key string, modified time.Time) error) error {
+	return fs.WalkDir(l.root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return fn(p, info.ModTime())
+	})
+}
+
+// isTempKey reports whether key names one of Put's temporary files.
+func isTempKey(key string) bool {
+	base, suffix, ok := strings.Cut(key, ".tmp-")
+	return ok && vitrine.ValidKey(base) && len(suffix) == 16 && strings.Trim(suffix, "0123456789abcdef") == ""
+}
 
 // contextReader stops a copy when its context ends.
 type contextReader struct {

@@ -21,7 +21,7 @@ const key = "products/2026/03/04/0f8e7a6b-1c2d-4e3f-8a9b-0c1d2e3f4a5b.jpg"
 // newLocal returns a store in a fresh directory.
 func newLocal(t *testing.T) *blob.Local {
 	t.Helper()
-	l, err := blob.NewLocal(filepath.Join(t.TempDir(), "media"))
+	l, err := blob.NewLocal(filepath.Join(t.TempDir(), "media"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestLocalPutInvalidKey(t *testing.T) {
 			t.Parallel()
 			// The store is a subdirectory, so a write just outside it shows.
 			parent := t.TempDir()
-			l, err := blob.NewLocal(filepath.Join(parent, "media"))
+			l, err := blob.NewLocal(filepath.Join(parent, "media"), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -340,7 +340,7 @@ func TestLocalURL(t *testing.T) {
 func TestNewLocal(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "a", "b", "media")
-	l, err := blob.NewLocal(dir)
+	l, err := blob.NewLocal(dir, "")
 	if err != nil {
 		t.Fatalf("NewLocal: got %v, want nil", err)
 	}
@@ -355,7 +355,7 @@ func TestNewLocal(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := blob.NewLocal(file); err == nil {
+	if _, err := blob.NewLocal(file, ""); err == nil {
 		t.Errorf("NewLocal over a file: got nil error, want one")
 	}
 }

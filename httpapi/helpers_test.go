@@ -29,6 +29,7 @@ import (
 	"github.com/vitrine/vitrine/blob"
 	"github.com/vitrine/vitrine/httpapi"
 	"github.com/vitrine/vitrine/jobs"
+	"github.com/vitrine/vitrine/metrics"
 	"github.com/vitrine/vitrine/sqldb"
 	"github.com/vitrine/vitrine/sqldb/sqldbtest"
 	"github.com/vitrine/vitrine/vips"
@@ -67,7 +68,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	pool, db := sqldbtest.Open(t)
-	blobs, err := blob.NewLocal(filepath.Join(dir, "media"))
+	blobs, err := blob.NewLocal(filepath.Join(dir, "media"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,9 +77,10 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 		t.Fatal(err)
 	}
 	renderer := vips.NewRenderer()
-	runner, err := jobs.NewRunner(pool.Write, jobs.RunnerConfig{
+	m := metrics.New(log, nil)
+	runner, err := jobs.NewRunner(pool.Write, string(pool.Dialect), jobs.RunnerConfig{
 		RenderWorkers: 2, PollInterval: 20 * time.Millisecond, Specs: vitrine.DefaultSpecs(),
-	}, log, db, blobs, renderer)
+	}, log, m, db, blobs, renderer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +117,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	if _, err := db.CreateToken(ctx, "tester", hash, token[:9]); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewServer(cfg, log, db, db, db, renderer, blobs, blobs.FS(), db.Ping)
+	h := httpapi.NewServer(cfg, log, db, db, db, renderer, blobs, blobs.FS(), db.Ping, m, m.Handler())
 	return &testServer{t: t, h: h, pool: pool, db: db, blobs: blobs, runner: runner, token: token, events: ticks}
 }
 

@@ -71,8 +71,15 @@ func addRoutes(mux *http.ServeMux, d deps) {
 		mux.Handle(rt.path+"{$}", h)
 		mux.Handle(strings.TrimSuffix(rt.path, "/"), h)
 	}
-	mux.Handle("GET /media/{key...}", handleMedia(d.log, d.media))
+	if d.media != nil {
+		// Local storage: vitrine serves the files. S3 storage: the bucket or
+		// its CDN does.
+		mux.Handle("GET /media/{key...}", handleMedia(d.log, d.media))
+	}
 	mux.Handle("GET /healthz", handleHealth())
+	if d.metrics != nil {
+		mux.Handle("GET /metrics", d.metrics)
+	}
 	mux.Handle("GET /readyz", handleReady(d.log, d.ready))
 	mux.Handle("/", handleNotFound(d.log))
 }

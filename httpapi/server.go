@@ -33,9 +33,16 @@ type Config struct {
 	TempDir string
 }
 
+// recorder counts what the HTTP layer does (*metrics.Metrics is one).
+type recorder interface {
+	ObserveRequest(route, method string, status int, d time.Duration)
+	Upload(stored bool, reason string)
+}
+
 // deps is everything the handlers are built from.
 type deps struct {
 	log           *slog.Logger
+	metrics       http.Handler
 	products      productStore
 	images        imageStore
 	tokens        tokenVerifier
@@ -55,14 +62,17 @@ type deps struct {
 // (*vips.Renderer); blobs stores files; media serves the local store's
 // files under /media/ (nil when files are served elsewhere); ping checks
 // the dependencies for /readyz.
+// rec counts requests and uploads, and metrics (nil for none) serves
+// /metrics.
 func NewServer(cfg Config, log *slog.Logger, products productStore, images imageStore, tokens tokenVerifier,
-	probe prober, blobs blobStore, media fs.FS, ping func(ctx context.Context) error) http.Handler {
+	probe prober, blobs blobStore, media fs.FS, ping func(ctx context.Context) error, rec recorder, metrics http.Handler) http.Handler {
 	d := deps{
 		log:      log,
+		metrics:  metrics,
 		products: products,
 		images:   images,
 		tokens:   tokens,
-		up:       &uploader{log: log, probe: probe, blobs: blobs, nowFunc: time.Now},
+		up:       &uploader{log: log, probe: probe, blobs: blobs, rec: rec, nowFunc: time.Now},
 		pres:     presenter{urls: urlBuilder{public: cfg.PublicURL, trustProxy: cfg.TrustProxy}, media: blobs},
 		media:    media,
 		ready:    func(r *http.Request) error { return ping(r.Context()) },
@@ -81,7 +91,7 @@ func NewServer(cfg Config, log *slog.Logger, products productStore, images image
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
-	return withRequestID(logRequests(log, recoverPanics(log, securityHeaders(mux))))
+	return withRequestID(logRequests(log, rec, recoverPanics(log, securityHeaders(mux))))
 }
 
 // securityHeaders sets the headers every response carries.
@@ -111,14 +121,6 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-type requestIDKey struct{}
-
-// RequestID returns the id of the request a context belongs to, or "".
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
-}
-
 // withRequestID gives every request an id: the client's X-Request-Id when it
 // is short and printable, else a new one. It is returned in X-Request-Id.
 func withRequestID(next http.Handler) http.Handler {
@@ -130,7 +132,7 @@ func withRequestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(vitrine.WithRequestID(r.Context(), id)))
 	})
 }
 
@@ -172,14 +174,21 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// logRequests logs one line per request.
-func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+// logRequests logs one line per request and counts it by route pattern
+// (not path, which would make one series per product).
+func logRequests(log *slog.Logger, metrics recorder, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		took := time.Since(start)
+		route := r.Pattern // set by the mux on this same request
+		if route == "" {
+			route = "unmatched"
+		}
+		metrics.ObserveRequest(route, r.Method, rec.status, took)
 		log.InfoContext(r.Context(), "request",
-			"method", r.Method, "path", r.URL.Path, "status", rec.status, "bytes", rec.bytes,
-			"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", RequestID(r.Context()))
+			"method", r.Method, "path", r.URL.Path, "route", route, "status", rec.status, "bytes", rec.bytes,
+			"duration_ms", float64(took.Microseconds())/1000, "request_id", vitrine.RequestID(r.Context()))
 	})
 }

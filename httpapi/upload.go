@@ -32,6 +32,7 @@ type uploader struct {
 	log     *slog.Logger
 	probe   prober
 	blobs   blobStore
+	rec     recorder
 	nowFunc func() time.Time
 }
 
@@ -39,32 +40,53 @@ type uploader struct {
 // nothing decoded before the header passed, then stores it under a new key.
 // A refused file is an Invalid error with the message for the client; the
 // caller owns the returned file and must discard it if it is not committed.
+// Every outcome is counted, refusals by reason.
 func (u *uploader) store(ctx context.Context, f *receivedFile, lim vitrine.UploadLimits) (*vitrine.File, error) {
+	file, reason, err := u.check(ctx, f, lim)
+	if reason != "" {
+		u.rec.Upload(false, reason)
+	} else if err == nil {
+		u.rec.Upload(true, "")
+	}
+	return file, err
+}
+
+// check does store's work and names the reason of a refusal.
+func (u *uploader) check(ctx context.Context, f *receivedFile, lim vitrine.UploadLimits) (*vitrine.File, string, error) {
 	if err := lim.CheckName(f.filename); err != nil {
-		return nil, err
+		return nil, "extension", err
 	}
 	if f.tooLarge {
-		return nil, lim.CheckSize(lim.MaxBytes + 1)
+		return nil, "size", lim.CheckSize(lim.MaxBytes + 1)
 	}
 	if err := lim.CheckSize(f.size); err != nil {
-		return nil, err
+		return nil, "size", err
 	}
 	info, err := u.probe.Probe(ctx, f.path)
 	if err != nil {
-		return nil, err
+		return nil, invalidReason(err, "corrupt"), err
 	}
 	if err := lim.Check(info); err != nil {
-		return nil, err
+		return nil, "format or dimensions", err
 	}
 	if err := u.probe.Verify(ctx, f.path, info); err != nil {
-		return nil, err
+		return nil, invalidReason(err, "corrupt"), err
 	}
 	key := vitrine.OriginalKey(u.nowFunc(), info.Format)
 	n, err := u.putClean(ctx, key, f.path, info.Format)
 	if err != nil {
-		return nil, err
+		return nil, invalidReason(err, "corrupt"), err
 	}
-	return &vitrine.File{Key: key, Format: info.Format, Width: info.Width, Height: info.Height, Bytes: n}, nil
+	return &vitrine.File{Key: key, Format: info.Format, Width: info.Width, Height: info.Height, Bytes: n}, "", nil
+}
+
+// invalidReason is reason when err refuses the file, "" when it is a
+// failure of the server (not the client's doing).
+func invalidReason(err error, reason string) string {
+	if _, ok := fileError(err); ok {
+		return reason
+	}
+	return ""
 }
 
 // putClean stores the file at path under key without its location and

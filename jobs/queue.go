@@ -3,13 +3,18 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/vitrine/vitrine"
 )
 
 // Queue names. Rendering has its own queue so that its concurrency can be
@@ -49,25 +54,68 @@ func (DeleteArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueDefault, MaxAttempts: 25}
 }
 
+// driver returns River's driver for the database's dialect ("postgres" or
+// "sqlite"). On PostgreSQL it is the database/sql driver over pgx, so that
+// River shares the store's *sql.Tx; it cannot LISTEN, so workers poll,
+// which is fine for image jobs.
+func driver(db *sql.DB, dialect string) riverdriver.Driver[*sql.Tx] {
+	if dialect == "postgres" {
+		return riverdatabasesql.New(db)
+	}
+	return riversqlite.New(db)
+}
+
 // Queue inserts jobs. It is an insert-only River client: it works nothing.
 type Queue struct {
 	client *river.Client[*sql.Tx]
+	db     *sql.DB
 }
 
-// NewQueue returns a Queue over the database's write pool.
-func NewQueue(db *sql.DB, log *slog.Logger) (*Queue, error) {
-	client, err := river.NewClient(riversqlite.New(db), &river.Config{Logger: log})
+// NewQueue returns a Queue over the database's write pool; dialect is
+// "postgres" or "sqlite".
+func NewQueue(db *sql.DB, dialect string, log *slog.Logger) (*Queue, error) {
+	client, err := river.NewClient(driver(db, dialect), &river.Config{Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &Queue{client: client}, nil
+	return &Queue{client: client, db: db}, nil
+}
+
+// requestOpts carries the id of the request that enqueues a job into the
+// job's metadata, so the worker's logs can be joined with the request's.
+func requestOpts(ctx context.Context) *river.InsertOpts {
+	id := vitrine.RequestID(ctx)
+	if id == "" {
+		return nil
+	}
+	meta, _ := json.Marshal(map[string]string{"request_id": id})
+	return &river.InsertOpts{Metadata: meta}
+}
+
+// JobCounts returns the number of jobs per kind and state, for metrics.
+func (q *Queue) JobCounts(ctx context.Context) (map[[2]string]int, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT kind, state, count(*) FROM river_job GROUP BY kind, state`)
+	if err != nil {
+		return nil, fmt.Errorf("job counts: %w", err)
+	}
+	defer rows.Close()
+	counts := map[[2]string]int{}
+	for rows.Next() {
+		var kind, state string
+		var n int
+		if err := rows.Scan(&kind, &state, &n); err != nil {
+			return nil, fmt.Errorf("job counts: %w", err)
+		}
+		counts[[2]string{kind, state}] = n
+	}
+	return counts, rows.Err()
 }
 
 // EnqueueRenderTx inserts one render job per image inside tx.
 func (q *Queue) EnqueueRenderTx(ctx context.Context, tx *sql.Tx, imageIDs []int64) error {
 	params := make([]river.InsertManyParams, len(imageIDs))
 	for i, id := range imageIDs {
-		params[i] = river.InsertManyParams{Args: RenderArgs{ImageID: id}}
+		params[i] = river.InsertManyParams{Args: RenderArgs{ImageID: id}, InsertOpts: requestOpts(ctx)}
 	}
 	if _, err := q.client.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("enqueue render: %w", err)
@@ -80,15 +128,15 @@ func (q *Queue) EnqueueDeleteTx(ctx context.Context, tx *sql.Tx, keys []string) 
 	if len(keys) == 0 {
 		return nil
 	}
-	if _, err := q.client.InsertTx(ctx, tx, DeleteArgs{Keys: keys}, nil); err != nil {
+	if _, err := q.client.InsertTx(ctx, tx, DeleteArgs{Keys: keys}, requestOpts(ctx)); err != nil {
 		return fmt.Errorf("enqueue delete: %w", err)
 	}
 	return nil
 }
 
 // Migrate applies River's own migrations to the database.
-func Migrate(ctx context.Context, db *sql.DB) (int, error) {
-	m, err := rivermigrate.New(riversqlite.New(db), nil)
+func Migrate(ctx context.Context, db *sql.DB, dialect string) (int, error) {
+	m, err := rivermigrate.New(driver(db, dialect), nil)
 	if err != nil {
 		return 0, fmt.Errorf("river migrate: %w", err)
 	}

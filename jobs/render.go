@@ -3,12 +3,15 @@ package jobs
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 
@@ -45,6 +48,7 @@ type RenderWorker struct {
 	render renderer
 	specs  []vitrine.Spec
 	log    *slog.Logger
+	rec    recorder
 }
 
 // Work renders every spec. It is idempotent: rendition keys depend only on
@@ -54,6 +58,22 @@ type RenderWorker struct {
 // and cancels the job (retrying cannot help); other errors are retried, and
 // the last attempt marks the image failed.
 func (w *RenderWorker) Work(ctx context.Context, job *river.Job[RenderArgs]) error {
+	log := w.log.With("job_id", job.ID, "image_id", job.Args.ImageID, "attempt", job.Attempt)
+	var meta struct {
+		RequestID string `json:"request_id"`
+	}
+	if json.Unmarshal(job.Metadata, &meta) == nil && meta.RequestID != "" {
+		log = log.With("request_id", meta.RequestID)
+	}
+	start := time.Now()
+	defer func() {
+		which := "all"
+		if len(job.Args.Only) > 0 {
+			which = strings.Join(job.Args.Only, ",")
+		}
+		w.rec.ObserveRender(which, time.Since(start))
+		log.Info("rendered", "duration_ms", time.Since(start).Milliseconds())
+	}()
 	img, err := w.store.ImageByID(ctx, job.Args.ImageID)
 	if vitrine.IsNotFound(err) {
 		return nil // deleted before we got to it; its files went with it

@@ -21,6 +21,7 @@ import (
 
 	"github.com/vitrine/vitrine"
 	"github.com/vitrine/vitrine/blob"
+	"github.com/vitrine/vitrine/metrics"
 	"github.com/vitrine/vitrine/sqldb"
 	"github.com/vitrine/vitrine/vips"
 )
@@ -48,22 +49,22 @@ func newEnv(t *testing.T) *env {
 	ctx := context.Background()
 	dir := t.TempDir()
 	log := slog.New(slog.DiscardHandler)
-	pool, err := sqldb.Open(ctx, "sqlite:"+filepath.Join(dir, "vitrine.db"))
+	pool, err := sqldb.Open(ctx, "sqlite:"+filepath.Join(dir, "vitrine.db"), sqldb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pool.Close() })
-	if _, err := sqldb.Migrate(ctx, pool); err != nil {
+	if _, err := sqldb.Migrate(ctx, pool, func(ctx context.Context) error {
+		_, err := Migrate(ctx, pool.Write, "sqlite")
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Migrate(ctx, pool.Write); err != nil {
-		t.Fatal(err)
-	}
-	queue, err := NewQueue(pool.Write, log)
+	queue, err := NewQueue(pool.Write, "sqlite", log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobs, err := blob.NewLocal(filepath.Join(dir, "media"))
+	blobs, err := blob.NewLocal(filepath.Join(dir, "media"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func newEnv(t *testing.T) *env {
 }
 
 func (e *env) worker(r renderer) *RenderWorker {
-	return &RenderWorker{store: e.db, blobs: e.blobs, render: r, specs: vitrine.DefaultSpecs(), log: e.log}
+	return &RenderWorker{store: e.db, blobs: e.blobs, render: r, specs: vitrine.DefaultSpecs(), log: e.log, rec: metrics.New(e.log, nil)}
 }
 
 // addImage stores data as an original and adds it to a new product's gallery.
@@ -276,8 +277,8 @@ func TestDeleteWorkerIsIdempotent(t *testing.T) {
 func TestRunnerWorksEnqueuedJobs(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	runner, err := NewRunner(e.pool.Write, RunnerConfig{RenderWorkers: 1, PollInterval: 20 * time.Millisecond, Specs: vitrine.DefaultSpecs()},
-		e.log, e.db, e.blobs, vips.NewRenderer())
+	runner, err := NewRunner(e.pool.Write, "sqlite", RunnerConfig{RenderWorkers: 1, PollInterval: 20 * time.Millisecond, Specs: vitrine.DefaultSpecs()},
+		e.log, metrics.New(e.log, nil), e.db, e.blobs, vips.NewRenderer())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -8,7 +9,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/vitrine/vitrine"
 )
@@ -18,46 +19,105 @@ type RunnerConfig struct {
 	// RenderWorkers bounds how many images render at once (each holds a
 	// decoded image in memory and keeps one core busy).
 	RenderWorkers int
-	// PollInterval is how often idle workers look for new jobs. The SQLite
-	// driver cannot be notified of inserts, so this is the pickup latency.
+	// PollInterval is how often idle workers look for new jobs. Neither
+	// driver is notified of inserts, so this is the pickup latency.
 	PollInterval time.Duration
-	Specs        []vitrine.Spec
+	// JobTimeout cancels a job running longer (a render of a 50 MP image
+	// takes seconds); RescueAfter hands a job whose node died to another
+	// worker once it has been running this long. Zero means 2 and 3
+	// minutes.
+	JobTimeout  time.Duration
+	RescueAfter time.Duration
+	// SweepInterval is how often the storage sweep runs (0: never), and
+	// SweepGrace how old an unreferenced file must be to go.
+	SweepInterval time.Duration
+	SweepGrace    time.Duration
+	Specs         []vitrine.Spec
 }
 
-// Runner works render and delete jobs.
+// recorder counts what the workers do (*metrics.Metrics is one).
+type recorder interface {
+	ObserveRender(renditions string, d time.Duration)
+	JobAttempt(kind, outcome string)
+	Swept(deleted, missing int)
+}
+
+// runnerStore is what the workers need of the store.
+type runnerStore interface {
+	renderStore
+	keyLister
+}
+
+// runnerBlobs is what the workers need of the file store.
+type runnerBlobs interface {
+	blobStore
+	List(ctx context.Context, fn func(key string, modified time.Time) error) error
+}
+
+// Runner works render, delete and sweep jobs.
 type Runner struct {
 	client *river.Client[*sql.Tx]
+	rec    recorder
 }
 
-// NewRunner returns a Runner over the database's write pool. Call Start to
-// begin working and Stop to finish.
-func NewRunner(db *sql.DB, cfg RunnerConfig, log *slog.Logger, store renderStore, blobs blobStore, render renderer) (*Runner, error) {
+// NewRunner returns a Runner over the database's write pool; dialect is
+// "postgres" or "sqlite". Call Start to begin working and Stop to finish.
+func NewRunner(db *sql.DB, dialect string, cfg RunnerConfig, log *slog.Logger, rec recorder, store runnerStore, blobs runnerBlobs, render renderer) (*Runner, error) {
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &RenderWorker{store: store, blobs: blobs, render: render, specs: cfg.Specs, log: log})
+	river.AddWorker(workers, &RenderWorker{store: store, blobs: blobs, render: render, specs: cfg.Specs, log: log, rec: rec})
 	river.AddWorker(workers, &DeleteWorker{blobs: blobs})
+	river.AddWorker(workers, &SweepWorker{rows: store, files: blobs, grace: cfg.SweepGrace, log: log, rec: rec})
+	var periodic []*river.PeriodicJob
+	if cfg.SweepInterval > 0 {
+		// River's leader inserts it, so one node sweeps at a time.
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.SweepInterval),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil }, nil))
+	}
 	poll := max(cfg.PollInterval, 10*time.Millisecond)
-	client, err := river.NewClient(riversqlite.New(db), &river.Config{
+	timeout := cmp.Or(cfg.JobTimeout, 2*time.Minute)
+	client, err := river.NewClient(driver(db, dialect), &river.Config{
 		Logger: log,
 		Queues: map[string]river.QueueConfig{
 			QueueRender:  {MaxWorkers: max(cfg.RenderWorkers, 1)},
 			QueueDefault: {MaxWorkers: 2},
 		},
-		Workers:           workers,
-		FetchCooldown:     poll / 2,
-		FetchPollInterval: poll,
-		// A render of a 50 MP image takes seconds; a job still running after
-		// this long is stuck and is cancelled, then retried.
-		JobTimeout: 2 * time.Minute,
+		Workers:              workers,
+		PeriodicJobs:         periodic,
+		FetchCooldown:        poll / 2,
+		FetchPollInterval:    poll,
+		PollOnly:             true,
+		JobTimeout:           timeout,
+		RescueStuckJobsAfter: max(cmp.Or(cfg.RescueAfter, timeout+time.Minute), timeout+time.Second),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job runner: %w", err)
 	}
-	return &Runner{client: client}, nil
+	return &Runner{client: client, rec: rec}, nil
 }
 
-// Start begins working jobs in the background.
+// Start begins working jobs in the background, and counting their
+// attempts.
 func (r *Runner) Start(ctx context.Context) error {
+	events, cancel := r.Subscribe()
+	go func() {
+		defer cancel()
+		for ev := range events {
+			r.rec.JobAttempt(ev.Job.Kind, attemptOutcome(ev))
+		}
+	}()
 	return r.client.Start(ctx)
+}
+
+// attemptOutcome names how a job attempt ended: completed, retried (it
+// failed and will be tried again) or failed (given up).
+func attemptOutcome(ev *river.Event) string {
+	switch {
+	case ev.Kind == river.EventKindJobCompleted:
+		return "completed"
+	case ev.Kind == river.EventKindJobFailed && ev.Job.State == rivertype.JobStateRetryable:
+		return "retried"
+	}
+	return "failed"
 }
 
 // Stop stops fetching jobs and waits for running ones until ctx ends, then

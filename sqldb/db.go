@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/vitrine/vitrine"
 )
@@ -43,8 +46,32 @@ func (d *DB) Ping(ctx context.Context) error {
 	return d.pool.Read.PingContext(ctx)
 }
 
-// inTx runs fn in a write transaction and commits it if fn succeeds.
+// txAttempts bounds how often a transaction is tried when PostgreSQL
+// aborts it for a deadlock or a serialization failure.
+const txAttempts = 4
+
+// inTx runs fn in a write transaction and commits it if fn succeeds. A
+// transaction PostgreSQL aborted for a deadlock or a serialization failure
+// is run again, after a short randomized wait: such aborts are expected
+// under contention and say nothing about the request. fn must therefore
+// have no effect outside tx beyond setting its results.
 func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := d.tryTx(ctx, fn)
+		if err == nil || attempt == txAttempts || !retryable(err) {
+			return err
+		}
+		wait := time.Duration(attempt*attempt) * 5 * time.Millisecond
+		wait += time.Duration(rand.Int64N(int64(wait)))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (d *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.pool.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -57,6 +84,13 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// retryable reports whether PostgreSQL aborted a transaction for a
+// serialization failure (40001) or a deadlock (40P01).
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
 }
 
 // querier is what both *sql.DB and *sql.Tx offer; read helpers take one so

@@ -112,7 +112,7 @@ func wantKind(t *testing.T, err error, kind vitrine.Kind) *vitrine.Error {
 func count(t *testing.T, pool *sqldb.Pool, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := pool.Read.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := pool.Read.QueryRowContext(context.Background(), pool.Rebind(query), args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n

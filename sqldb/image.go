@@ -464,3 +464,26 @@ func (d *DB) ImagesAfter(ctx context.Context, slug vitrine.Slug, afterID int64, 
 	slices.SortFunc(imgs, func(a, b *vitrine.Image) int { return cmp.Compare(a.ID, b.ID) })
 	return imgs, nil
 }
+
+// EachReferencedKey calls fn for the key of every stored file a row
+// refers to: products' single images, gallery originals and renditions.
+// It reads with a plain query, so rows committed while it runs may or may
+// not be seen; the sweep's grace period covers those.
+func (d *DB) EachReferencedKey(ctx context.Context, fn func(key string) error) error {
+	rows, err := d.pool.Read.QueryContext(ctx, `SELECT image_key FROM products WHERE image_key IS NOT NULL
+		UNION ALL SELECT key FROM images UNION ALL SELECT key FROM renditions`)
+	if err != nil {
+		return fmt.Errorf("referenced keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		if err := rows.Scan(&key); err != nil {
+			return fmt.Errorf("referenced keys: %w", err)
+		}
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -336,8 +336,8 @@ func TestOnePrimaryIndex(t *testing.T) {
 	p := newProduct(t, db, "mug")
 	other := newProduct(t, db, "other")
 	insert := func(productID int64, primary bool) error {
-		_, err := pool.Write.ExecContext(ctx, `INSERT INTO images (product_id, key, format, width, height, bytes, is_primary, uploaded_at)
-			VALUES (?, ?, 'jpeg', 1, 1, 1, ?, ?)`, productID, newKey(), primary, time.Now().UTC())
+		_, err := pool.Write.ExecContext(ctx, pool.Rebind(`INSERT INTO images (product_id, key, format, width, height, bytes, is_primary, uploaded_at)
+			VALUES (?, ?, 'jpeg', 1, 1, 1, ?, ?)`), productID, newKey(), primary, time.Now().UTC())
 		return err
 	}
 	steps := []struct {

@@ -14,12 +14,43 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
+// migrationLock is the PostgreSQL advisory lock key that serializes
+// migrations between nodes ("vitrine" in ASCII).
+const migrationLock = 0x76697472696e65
+
 // Migrate applies every embedded migration of the pool's dialect that the
-// database does not have yet, each in its own transaction, and returns the
-// versions it applied. Running it twice, or from two processes at once,
-// applies each migration once: the version check and the migration share a
-// write transaction.
-func Migrate(ctx context.Context, p *Pool) ([]int, error) {
+// database does not have yet, each in its own transaction, then runs
+// after (River's migrations), and returns the versions it applied.
+// Running it twice, or from two nodes at once, applies each migration
+// once: on PostgreSQL the whole run holds an advisory lock, and on SQLite
+// each version check shares its write transaction with its migration.
+func Migrate(ctx context.Context, p *Pool, after func(context.Context) error) ([]int, error) {
+	if p.Dialect == Postgres {
+		conn, err := p.Write.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLock); err != nil {
+			return nil, fmt.Errorf("migrate: lock: %w", err)
+		}
+		// The lock belongs to this session; it goes when the connection
+		// does, even if the unlock below fails.
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+	}
+	applied, err := migrate(ctx, p)
+	if err != nil {
+		return applied, err
+	}
+	if after != nil {
+		if err := after(ctx); err != nil {
+			return applied, err
+		}
+	}
+	return applied, nil
+}
+
+func migrate(ctx context.Context, p *Pool) ([]int, error) {
 	if _, err := p.Write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS vitrine_migrations (
 		version INTEGER PRIMARY KEY,
 		applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {

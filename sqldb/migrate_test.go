@@ -4,26 +4,30 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/vitrine/vitrine/jobs"
 	"github.com/vitrine/vitrine/sqldb"
+	"github.com/vitrine/vitrine/sqldb/sqldbtest"
 )
 
 func TestMigrate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := sqldb.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite"))
+	pool, err := sqldb.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "db.sqlite"), sqldb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
 
-	applied, err := sqldb.Migrate(ctx, pool)
+	applied, err := sqldb.Migrate(ctx, pool, nil)
 	if err != nil || !slices.Equal(applied, []int{1}) {
 		t.Fatalf("first Migrate: got %v, %v, want [1], nil", applied, err)
 	}
-	applied, err = sqldb.Migrate(ctx, pool)
+	applied, err = sqldb.Migrate(ctx, pool, nil)
 	if err != nil || len(applied) != 0 {
 		t.Fatalf("second Migrate: got %v, %v, want [], nil", applied, err)
 	}
@@ -45,7 +49,7 @@ func TestMigrateConcurrent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "db.sqlite")
 	pools := make([]*sqldb.Pool, 2)
 	for i := range pools {
-		pool, err := sqldb.Open(ctx, "sqlite:"+path)
+		pool, err := sqldb.Open(ctx, "sqlite:"+path, sqldb.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +60,7 @@ func TestMigrateConcurrent(t *testing.T) {
 	errs := make([]error, len(pools))
 	var wg sync.WaitGroup
 	for i, pool := range pools {
-		wg.Go(func() { applied[i], errs[i] = sqldb.Migrate(ctx, pool) })
+		wg.Go(func() { applied[i], errs[i] = sqldb.Migrate(ctx, pool, nil) })
 	}
 	wg.Wait()
 	var all []int
@@ -68,5 +72,65 @@ func TestMigrateConcurrent(t *testing.T) {
 	}
 	if !slices.Equal(all, []int{1}) {
 		t.Errorf("applied in all: got %v, want [1]", all)
+	}
+}
+
+// TestMigratePostgresConcurrently runs two nodes' migrations, vitrine's and
+// River's, at the same moment against one PostgreSQL schema: the advisory
+// lock makes one wait for the other, and both succeed.
+func TestMigratePostgresConcurrently(t *testing.T) {
+	t.Parallel()
+	dsn := sqldbtest.DSN(t)
+	if !sqldb.IsPostgres(dsn) {
+		t.Skip("PostgreSQL only: set " + sqldbtest.PostgresEnv)
+	}
+	ctx := context.Background()
+	var pools [2]*sqldb.Pool
+	for i := range pools {
+		p, err := sqldb.Open(ctx, dsn, sqldb.Options{MaxConns: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		pools[i] = p
+	}
+	var applied [2][]int
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, p := range pools {
+		wg.Go(func() {
+			applied[i], errs[i] = sqldb.Migrate(ctx, p, func(ctx context.Context) error {
+				_, err := jobs.Migrate(ctx, p.Write, "postgres")
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+	}
+	if len(applied[0])+len(applied[1]) != 1 || len(applied[0]) > 1 || len(applied[1]) > 1 {
+		t.Fatalf("got %v and %v, want version 1 applied exactly once", applied[0], applied[1])
+	}
+}
+
+// TestStatementTimeout checks that PostgreSQL cancels a statement running
+// longer than the configured timeout.
+func TestStatementTimeout(t *testing.T) {
+	t.Parallel()
+	dsn := sqldbtest.DSN(t)
+	if !sqldb.IsPostgres(dsn) {
+		t.Skip("PostgreSQL only: set " + sqldbtest.PostgresEnv)
+	}
+	p, err := sqldb.Open(context.Background(), dsn, sqldb.Options{StatementTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	_, err = p.Write.Exec(`SELECT pg_sleep(2)`)
+	if err == nil || !strings.Contains(err.Error(), "statement timeout") {
+		t.Fatalf("got %v, want a statement timeout", err)
 	}
 }

@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -34,11 +37,30 @@ type Pool struct {
 	Dialect Dialect
 }
 
-// Open opens the database named by dsn: "sqlite:PATH" (or a plain path)
-// for SQLite. It checks the connection before returning.
-func Open(ctx context.Context, dsn string) (*Pool, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return nil, errors.New("open database: PostgreSQL is not supported yet")
+// Options size and bound a pool.
+type Options struct {
+	// MaxConns is the PostgreSQL pool size (every node has its own), and
+	// the number of SQLite read connections. 0 means 10.
+	MaxConns int
+	// StatementTimeout makes PostgreSQL cancel any statement running
+	// longer, so a stuck query cannot hold locks and connections for ever.
+	// 0 leaves the server's setting.
+	StatementTimeout time.Duration
+}
+
+// IsPostgres reports whether dsn names a PostgreSQL database.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open opens the database named by dsn: a postgres:// URL, or "sqlite:PATH"
+// (or a plain path) for SQLite. It checks the connection before returning.
+func Open(ctx context.Context, dsn string, o Options) (*Pool, error) {
+	if o.MaxConns <= 0 {
+		o.MaxConns = 10
+	}
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn, o)
 	}
 	path := strings.TrimPrefix(dsn, "sqlite:")
 	if path == "" {
@@ -63,13 +85,44 @@ func Open(ctx context.Context, dsn string) (*Pool, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	r.SetMaxOpenConns(4)
+	r.SetMaxOpenConns(o.MaxConns)
 	if err := r.PingContext(ctx); err != nil {
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return &Pool{Write: w, Read: r, Dialect: SQLite}, nil
+}
+
+// openPostgres opens a pgx connection pool behind database/sql, so that
+// the same store code and River's database/sql driver share one *sql.Tx
+// type. Reads and writes share the pool.
+func openPostgres(ctx context.Context, dsn string, o Options) (*Pool, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
+		cfg.RuntimeParams["application_name"] = "vitrine"
+	}
+	if o.StatementTimeout > 0 {
+		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(o.MaxConns)
+	db.SetMaxIdleConns(o.MaxConns)
+	// Recycle connections now and then, so a failover or a rebalanced
+	// pooler in front of PostgreSQL is picked up.
+	db.SetConnMaxLifetime(30 * time.Minute)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open database %s@%s/%s: %w", cfg.User, cfg.Host, cfg.Database, err)
+	}
+	return &Pool{Write: db, Read: db, Dialect: Postgres}, nil
 }
 
 // sqliteDSN builds the modernc.org/sqlite DSN: WAL for concurrent readers,

@@ -26,7 +26,7 @@ func TestOpen(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pool, err := sqldb.Open(context.Background(), tt.dsn(t.TempDir()))
+			pool, err := sqldb.Open(context.Background(), tt.dsn(t.TempDir()), sqldb.Options{})
 			if tt.wantErr {
 				if err == nil {
 					pool.Close()
@@ -60,12 +60,12 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), tt.dir, "db.sqlite")
-			pool, err := sqldb.Open(context.Background(), "sqlite:"+path)
+			pool, err := sqldb.Open(context.Background(), "sqlite:"+path, sqldb.Options{})
 			if err != nil {
 				t.Fatalf("open: got %v, want nil", err)
 			}
 			defer pool.Close()
-			if _, err := sqldb.Migrate(context.Background(), pool); err != nil {
+			if _, err := sqldb.Migrate(context.Background(), pool, nil); err != nil {
 				t.Fatalf("migrate: got %v, want nil", err)
 			}
 			if _, err := os.Stat(path); err != nil {
@@ -78,6 +78,9 @@ func TestOpenPathWithURICharacters(t *testing.T) {
 func TestOpenPragmas(t *testing.T) {
 	t.Parallel()
 	pool, db := sqldbtest.Open(t)
+	if pool.Dialect != sqldb.SQLite {
+		t.Skip("SQLite's pragmas; PostgreSQL has none")
+	}
 	ctx := context.Background()
 	if err := db.Ping(ctx); err != nil {
 		t.Errorf("ping: got %v, want nil", err)

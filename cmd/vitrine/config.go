@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vitrine/vitrine"
+	"github.com/vitrine/vitrine/blob"
 )
 
 // Config is every setting of vitrine, loaded from flags and VITRINE_*
@@ -21,6 +22,23 @@ type Config struct {
 	DataDir    string
 	PublicURL  *url.URL
 	TrustProxy bool
+
+	// DatabaseURL is a postgres:// URL, or "" for the SQLite file in DataDir.
+	DatabaseURL        string
+	DBMaxConns         int
+	DBStatementTimeout time.Duration
+
+	// StorageURL is s3://BUCKET/PREFIX?..., or file:DIR; "" is the media
+	// directory in DataDir.
+	StorageURL        string
+	MediaURL          string
+	MediaSigned       bool
+	MediaSignedTTL    time.Duration
+	MediaCacheControl string
+	MediaACL          string
+	// AWS credentials, from the standard AWS variables (never flags: a
+	// flag shows in the process list).
+	AWSAccessKey, AWSSecretKey, AWSSessionToken string
 
 	MaxUploadBytes      int64
 	MaxPixels           int64
@@ -33,15 +51,34 @@ type Config struct {
 	RenderWorkers   int
 	VipsConcurrency int
 	PollInterval    time.Duration
+	JobTimeout      time.Duration
+	JobRescueAfter  time.Duration
+	SweepInterval   time.Duration
+	SweepGrace      time.Duration
 	ShutdownTimeout time.Duration
 	LogLevel        string
 }
 
-// DatabasePath is the SQLite file in the data directory.
-func (c Config) DatabasePath() string { return filepath.Join(c.DataDir, "vitrine.db") }
+// DatabaseDSN is what sqldb.Open takes: DatabaseURL, or the SQLite file in
+// the data directory.
+func (c Config) DatabaseDSN() string {
+	if c.DatabaseURL != "" {
+		return c.DatabaseURL
+	}
+	return "sqlite:" + filepath.Join(c.DataDir, "vitrine.db")
+}
 
-// MediaDir holds the stored files.
-func (c Config) MediaDir() string { return filepath.Join(c.DataDir, "media") }
+// MediaDir is the directory of local storage: file:DIR, or the media
+// directory in the data directory; "" for S3.
+func (c Config) MediaDir() string {
+	switch {
+	case strings.HasPrefix(c.StorageURL, "s3://"):
+		return ""
+	case strings.HasPrefix(c.StorageURL, "file:"):
+		return strings.TrimPrefix(c.StorageURL, "file:")
+	}
+	return filepath.Join(c.DataDir, "media")
+}
 
 // TempDir holds uploads while they are checked.
 func (c Config) TempDir() string { return filepath.Join(c.DataDir, "tmp") }
@@ -72,8 +109,8 @@ func envOr(getenv func(string) string, name, def string) string {
 type scope int
 
 const (
-	dataOnly scope = iota // migrate, token: the data directory
-	workers               // reprocess: plus the rendering settings
+	dataOnly scope = iota // migrate, token: the data directory and the database
+	workers               // reprocess, sweep, work: plus storage, rendering and jobs
 	server                // serve: plus the HTTP and upload settings
 )
 
@@ -95,7 +132,20 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		raw[flagName] = s
 	}
 	setting("data-dir", "VITRINE_DATA_DIR", "data", "directory of the SQLite database and the media files")
+	setting("database-url", "VITRINE_DATABASE_URL", "", "postgres://USER@HOST/DB?sslmode=... (default: SQLite in the data directory)")
+	setting("db-max-conns", "VITRINE_DB_MAX_CONNS", "10", "database connections per process (PostgreSQL pool size, SQLite readers)")
+	setting("db-statement-timeout", "VITRINE_DB_STATEMENT_TIMEOUT", "30s", "PostgreSQL cancels statements running longer")
 	if sc >= workers {
+		setting("storage-url", "VITRINE_STORAGE_URL", "", "s3://BUCKET/PREFIX?region=R&endpoint=URL&path_style=1 or file:DIR (default: media/ in the data directory)")
+		setting("media-url", "VITRINE_MEDIA_URL", "", "base URL of every file, e.g. a CDN domain (default: the bucket's URL, or /media/ on this server)")
+		setting("media-signed", "VITRINE_MEDIA_SIGNED", "0", "1: presigned S3 URLs for a private bucket, made per response")
+		setting("media-signed-ttl", "VITRINE_MEDIA_SIGNED_TTL", "1h", "how long a presigned URL stays valid")
+		setting("media-cache-control", "VITRINE_MEDIA_CACHE_CONTROL", "public, max-age=31536000, immutable", "Cache-Control of stored objects (S3)")
+		setting("media-acl", "VITRINE_MEDIA_ACL", "", "canned ACL of stored objects, e.g. public-read (S3)")
+		setting("job-timeout", "VITRINE_JOB_TIMEOUT", "2m", "a job running longer is cancelled and retried")
+		setting("job-rescue-after", "VITRINE_JOB_RESCUE_AFTER", "3m", "a job left running by a dead node is retried after this long")
+		setting("sweep-interval", "VITRINE_SWEEP_INTERVAL", "1h", "how often the storage sweep runs")
+		setting("sweep-grace", "VITRINE_SWEEP_GRACE", "1h", "the sweep deletes unreferenced files older than this")
 		setting("renditions", "VITRINE_RENDITIONS", specsString(vitrine.DefaultSpecs()), "rendition specs, separated by ';': name=WxH[,contain|cover][,jpeg|png|webp|avif][,qN]")
 		setting("render-workers", "VITRINE_RENDER_WORKERS", "2", "images rendered at once (each keeps a core busy)")
 		setting("vips-concurrency", "VITRINE_VIPS_CONCURRENCY", "1", "libvips threads per render (the codecs are serial: more rarely helps)")
@@ -135,11 +185,62 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		}
 		return d
 	}
+	boolean := func(flagName string) bool {
+		switch *raw[flagName] {
+		case "1", "true":
+			return true
+		case "0", "false", "":
+			return false
+		}
+		bad(flagName, fmt.Errorf("%q is not 0 or 1", *raw[flagName]))
+		return false
+	}
 	c.DataDir = *raw["data-dir"]
 	if strings.TrimSpace(c.DataDir) == "" {
 		bad("data-dir", errors.New("empty directory"))
 	}
+	c.DatabaseURL = *raw["database-url"]
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		bad("database-url", fmt.Errorf("%q is not a postgres:// URL", redact(c.DatabaseURL)))
+	}
+	c.DBMaxConns = int(integer("db-max-conns", 1))
+	c.DBStatementTimeout = duration("db-statement-timeout")
 	if sc >= workers {
+		c.StorageURL = *raw["storage-url"]
+		switch {
+		case c.StorageURL == "", strings.HasPrefix(c.StorageURL, "file:") && len(c.StorageURL) > len("file:"):
+		case strings.HasPrefix(c.StorageURL, "s3://"):
+			if _, _, _, err := blob.ParseS3URL(c.StorageURL); err != nil {
+				bad("storage-url", err)
+			}
+			c.AWSAccessKey, c.AWSSecretKey = getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+			c.AWSSessionToken = getenv("AWS_SESSION_TOKEN")
+			if c.AWSAccessKey == "" || c.AWSSecretKey == "" {
+				bad("storage-url", errors.New("S3 needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"))
+			}
+		default:
+			bad("storage-url", fmt.Errorf("%q is not s3://BUCKET/PREFIX or file:DIR", c.StorageURL))
+		}
+		c.MediaURL = *raw["media-url"]
+		if c.MediaURL != "" {
+			if u, err := url.Parse(c.MediaURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				bad("media-url", fmt.Errorf("%q is not an http(s) URL", c.MediaURL))
+			}
+		}
+		c.MediaSigned = boolean("media-signed")
+		if c.MediaSigned && !strings.HasPrefix(c.StorageURL, "s3://") {
+			bad("media-signed", errors.New("presigned URLs need S3 storage"))
+		}
+		c.MediaSignedTTL = duration("media-signed-ttl")
+		c.MediaCacheControl = *raw["media-cache-control"]
+		c.MediaACL = *raw["media-acl"]
+		c.JobTimeout = duration("job-timeout")
+		c.JobRescueAfter = duration("job-rescue-after")
+		if c.JobRescueAfter <= c.JobTimeout {
+			bad("job-rescue-after", fmt.Errorf("%s must be longer than --job-timeout %s", c.JobRescueAfter, c.JobTimeout))
+		}
+		c.SweepInterval = duration("sweep-interval")
+		c.SweepGrace = duration("sweep-grace")
 		specs, err := parseSpecs(*raw["renditions"])
 		if err != nil {
 			bad("renditions", err)
@@ -169,13 +270,7 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 				c.PublicURL = u
 			}
 		}
-		switch *raw["trust-proxy"] {
-		case "1", "true":
-			c.TrustProxy = true
-		case "0", "false", "":
-		default:
-			bad("trust-proxy", fmt.Errorf("%q is not 0 or 1", *raw["trust-proxy"]))
-		}
+		c.TrustProxy = boolean("trust-proxy")
 		c.MaxUploadBytes = integer("max-upload-bytes", 1)
 		c.MaxPixels = integer("max-pixels", 1)
 		c.ProductMinSide = int(integer("product-image-min-side", 0))
@@ -241,4 +336,13 @@ func parseInterspersed(fs *flag.FlagSet, args []string) error {
 		args = fs.Args()[1:]
 	}
 	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+// redact hides the password of a URL for messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
 }

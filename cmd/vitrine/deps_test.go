@@ -12,7 +12,7 @@ import (
 func TestDependencyDirection(t *testing.T) {
 	t.Parallel()
 	const mod = "github.com/vitrine/vitrine"
-	adapters := []string{"sqldb", "blob", "vips", "jobs", "httpapi"}
+	adapters := []string{"sqldb", "blob", "vips", "jobs", "httpapi", "metrics"}
 	for _, pkg := range append([]string{""}, adapters...) {
 		path := strings.TrimSuffix(mod+"/"+pkg, "/")
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", path).Output()

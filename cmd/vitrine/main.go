@@ -6,7 +6,9 @@
 //	vitrine token create --user NAME [--data-dir DIR]   print a new API token
 //	vitrine token list [--data-dir DIR]
 //	vitrine token revoke ID [--data-dir DIR]
+//	vitrine work [flags]                                workers only, no HTTP
 //	vitrine reprocess [--rendition NAME] [--product SLUG] [--missing-only]
+//	vitrine sweep [--dry-run] [--grace 1h]
 //
 // Every flag also reads a VITRINE_* environment variable; a flag beats the
 // variable, which beats the default. "vitrine help" lists them all.
@@ -52,8 +54,10 @@ Usage:
   vitrine token create --user NAME [--data-dir DIR]           create an API token (printed on stdout)
   vitrine token list [--data-dir DIR]                         list tokens
   vitrine token revoke ID [--data-dir DIR]                    revoke a token
+  vitrine work [--data-dir DIR] [flags]                       run the workers only (no HTTP), for a worker tier
   vitrine reprocess [--rendition NAME] [--product SLUG] [--missing-only]
                                                               re-render after the rendition set changed
+  vitrine sweep [--dry-run] [--grace 1h]                      delete stored files no row refers to
 
 Run "vitrine serve --help" for every setting and its VITRINE_* variable.
 `
@@ -73,6 +77,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runToken(ctx, args[1:], getenv, stdout, stderr)
 	case "reprocess":
 		return runReprocess(ctx, args[1:], getenv, stdout, stderr)
+	case "work":
+		return runWork(ctx, args[1:], getenv, stderr)
+	case "sweep":
+		return runSweep(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

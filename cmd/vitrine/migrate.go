@@ -16,6 +16,6 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer pool.Close()
-	fmt.Fprintln(stdout, "database is up to date:", cfg.DatabasePath())
+	fmt.Fprintln(stdout, "database is up to date:", redact(cfg.DatabaseDSN()))
 	return nil
 }
