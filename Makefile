@@ -32,8 +32,11 @@ vet: deps
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || (echo "gofmt needed:"; gofmt -l .; exit 1)
 
+# test runs every test against real servers: SQLite, local files and an S3
+# server on loopback always; PostgreSQL too when VITRINE_TEST_POSTGRES_URL
+# is set (see scripts/test.sh).
 test: deps vet
-	$(GO) test -count=1 ./...
+	./scripts/test.sh
 
 test-race: deps
 	$(GO) test -race -count=1 ./...

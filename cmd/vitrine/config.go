@@ -144,7 +144,7 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		setting("media-acl", "VITRINE_MEDIA_ACL", "", "canned ACL of stored objects, e.g. public-read (S3)")
 		setting("job-timeout", "VITRINE_JOB_TIMEOUT", "2m", "a job running longer is cancelled and retried")
 		setting("job-rescue-after", "VITRINE_JOB_RESCUE_AFTER", "3m", "a job left running by a dead node is retried after this long")
-		setting("sweep-interval", "VITRINE_SWEEP_INTERVAL", "1h", "how often the storage sweep runs")
+		setting("sweep-interval", "VITRINE_SWEEP_INTERVAL", "1h", "how often the storage sweep runs (0: never)")
 		setting("sweep-grace", "VITRINE_SWEEP_GRACE", "1h", "the sweep deletes unreferenced files older than this")
 		setting("renditions", "VITRINE_RENDITIONS", specsString(vitrine.DefaultSpecs()), "rendition specs, separated by ';': name=WxH[,contain|cover][,jpeg|png|webp|avif][,qN]")
 		setting("render-workers", "VITRINE_RENDER_WORKERS", "2", "images rendered at once (each keeps a core busy)")
@@ -239,7 +239,9 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		if c.JobRescueAfter <= c.JobTimeout {
 			bad("job-rescue-after", fmt.Errorf("%s must be longer than --job-timeout %s", c.JobRescueAfter, c.JobTimeout))
 		}
-		c.SweepInterval = duration("sweep-interval")
+		if *raw["sweep-interval"] != "0" { // 0 turns the periodic sweep off
+			c.SweepInterval = duration("sweep-interval")
+		}
 		c.SweepGrace = duration("sweep-grace")
 		specs, err := parseSpecs(*raw["renditions"])
 		if err != nil {

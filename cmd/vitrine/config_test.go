@@ -82,3 +82,40 @@ func TestLoadConfigPublicURL(t *testing.T) {
 		t.Fatalf("got %v %v", c.PublicURL, c.TrustProxy)
 	}
 }
+
+func TestLoadConfigStorageAndDatabase(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string // "" for none
+	}{
+		{"defaults", nil, ""},
+		{"postgres", map[string]string{"VITRINE_DATABASE_URL": "postgres://u:secret@db/vitrine"}, ""},
+		{"not postgres", map[string]string{"VITRINE_DATABASE_URL": "mysql://u:secret@db/x"}, "--database-url"},
+		{"s3 with credentials", map[string]string{"VITRINE_STORAGE_URL": "s3://bucket/media?region=eu-west-1",
+			"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}, ""},
+		{"s3 without credentials", map[string]string{"VITRINE_STORAGE_URL": "s3://bucket"}, "AWS_ACCESS_KEY_ID"},
+		{"bad storage", map[string]string{"VITRINE_STORAGE_URL": "ftp://x"}, "--storage-url"},
+		{"signed without s3", map[string]string{"VITRINE_MEDIA_SIGNED": "1"}, "--media-signed"},
+		{"bad media url", map[string]string{"VITRINE_MEDIA_URL": "cdn.example"}, "--media-url"},
+		{"rescue before timeout", map[string]string{"VITRINE_JOB_TIMEOUT": "5m", "VITRINE_JOB_RESCUE_AFTER": "1m"}, "--job-rescue-after"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, _, err := loadConfig("serve", nil, env(tt.env), io.Discard, server, nil)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("got %v, want no error", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("got %v, want an error about %s", err, tt.wantErr)
+			case tt.wantErr != "" && strings.Contains(err.Error(), "secret"):
+				t.Fatalf("the error %q shows a password", err)
+			}
+			if tt.name == "defaults" && (c.DatabaseDSN() != "sqlite:data/vitrine.db" || c.MediaDir() != "data/media" || c.SweepInterval != time.Hour) {
+				t.Fatalf("got %s %s %s, want SQLite and media in the data directory, hourly sweeps", c.DatabaseDSN(), c.MediaDir(), c.SweepInterval)
+			}
+		})
+	}
+}

@@ -113,6 +113,35 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	for path, want := range map[string]string{
+		"/readyz": `"ready"`,
+		// River records the job completed a moment after the image is ready.
+		"/metrics": `vitrine_jobs{kind="render_image",state="completed"} 1`,
+	} {
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			resp, err := http.Get(base + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s: got %d, want 200 with %s", path, resp.StatusCode, want)
+			}
+			time.Sleep(50 * time.Millisecond) // polling a real server over HTTP
+		}
+	}
+	var swept bytes.Buffer
+	if err := run(context.Background(), []string{"sweep", "--dry-run", "--grace", "1ns", "--data-dir", dir}, env(nil), &swept, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(swept.String(), "0 would delete, 0 rows with a missing file") {
+		t.Fatalf("sweep: got %q, want nothing to delete and nothing missing", swept.String())
+	}
+
 	var list bytes.Buffer
 	if err := run(context.Background(), []string{"token", "list", "--data-dir", dir}, env(nil), &list, io.Discard); err != nil {
 		t.Fatal(err)
