@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/vitrine/vitrine"
+	"github.com/vitrine/vitrine/admin"
 	"github.com/vitrine/vitrine/blob"
 	"github.com/vitrine/vitrine/httpapi"
 	"github.com/vitrine/vitrine/jobs"
@@ -117,7 +118,7 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 	if _, err := db.CreateToken(ctx, "tester", hash, token[:9]); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewServer(cfg, log, db, db, db, renderer, blobs, blobs.FS(), db.Ping, m, m.Handler())
+	h := httpapi.NewServer(cfg, log, db, db, db, renderer, blobs, blobs.FS(), db.Ping, m, m.Handler(), admin.FS())
 	return &testServer{t: t, h: h, pool: pool, db: db, blobs: blobs, runner: runner, token: token, events: ticks}
 }
 

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -75,6 +76,10 @@ func addRoutes(mux *http.ServeMux, d deps) {
 		// Local storage: vitrine serves the files. S3 storage: the bucket or
 		// its CDN does.
 		mux.Handle("GET /media/{key...}", handleMedia(d.log, d.media))
+	}
+	if d.admin != nil {
+		mux.Handle("GET /admin/", handleAdmin(d.admin))
+		mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
 	}
 	mux.Handle("GET /healthz", handleHealth())
 	if d.metrics != nil {
@@ -151,5 +156,24 @@ func handleReady(log *slog.Logger, ready func(r *http.Request) error) http.Handl
 			return
 		}
 		encode(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+// adminCSP is the admin page's Content-Security-Policy: its own scripts
+// and styles only (no inline code, no eval), API calls to this server,
+// images from anywhere over HTTP(S) (the media may be on a CDN), and no
+// framing.
+const adminCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https: http:; " +
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// handleAdmin serves the admin page's files under /admin/ with their CSP.
+// The files change with the binary, so they are revalidated every time.
+func handleAdmin(files fs.FS) http.Handler {
+	fileServer := http.StripPrefix("/admin", http.FileServerFS(files))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", adminCSP)
+		h.Set("Cache-Control", "no-cache")
+		fileServer.ServeHTTP(w, r)
 	})
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"slices"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
@@ -31,6 +32,9 @@ type Config struct {
 	MaxBulkFiles int
 	// TempDir receives uploads while they are checked.
 	TempDir string
+	// CORSOrigins lists the origins (scheme://host[:port]) whose pages may
+	// call the API from a browser; "*" allows any. Empty allows none.
+	CORSOrigins []string
 }
 
 // recorder counts what the HTTP layer does (*metrics.Metrics is one).
@@ -49,6 +53,7 @@ type deps struct {
 	up            *uploader
 	pres          presenter
 	media         fs.FS
+	admin         fs.FS
 	ready         func(r *http.Request) error
 	productLimits vitrine.UploadLimits
 	gallery       galleryConfig
@@ -63,12 +68,14 @@ type deps struct {
 // files under /media/ (nil when files are served elsewhere); ping checks
 // the dependencies for /readyz.
 // rec counts requests and uploads, and metrics (nil for none) serves
-// /metrics.
+// /metrics. adminFS holds the admin page served under /admin/.
 func NewServer(cfg Config, log *slog.Logger, products productStore, images imageStore, tokens tokenVerifier,
-	probe prober, blobs blobStore, media fs.FS, ping func(ctx context.Context) error, rec recorder, metrics http.Handler) http.Handler {
+	probe prober, blobs blobStore, media fs.FS, ping func(ctx context.Context) error, rec recorder, metrics http.Handler,
+	adminFS fs.FS) http.Handler {
 	d := deps{
 		log:      log,
 		metrics:  metrics,
+		admin:    adminFS,
 		products: products,
 		images:   images,
 		tokens:   tokens,
@@ -91,7 +98,7 @@ func NewServer(cfg Config, log *slog.Logger, products productStore, images image
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
-	return withRequestID(logRequests(log, rec, recoverPanics(log, securityHeaders(mux))))
+	return withRequestID(logRequests(log, rec, recoverPanics(log, securityHeaders(cors(cfg.CORSOrigins, mux)))))
 }
 
 // securityHeaders sets the headers every response carries.
@@ -101,6 +108,33 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cors lets pages of the allowed origins call the API from a browser: it
+// answers preflight requests itself and marks the answers of the others.
+// Tokens travel in the Authorization header, never in cookies, so no
+// credentials mode is needed and an allowed origin cannot ride on a
+// signed-in user.
+func cors(allowed []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" || !(slices.Contains(allowed, origin) || slices.Contains(allowed, "*")) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Add("Vary", "Origin")
+		h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Location")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/vitrine/vitrine/admin"
 	"github.com/vitrine/vitrine/blob"
 	"github.com/vitrine/vitrine/httpapi"
 	"github.com/vitrine/vitrine/jobs"
@@ -147,7 +148,8 @@ func (a *app) handler() http.Handler {
 		MaxImagesPerProduct: a.cfg.MaxImagesPerProduct,
 		MaxBulkFiles:        a.cfg.MaxBulkFiles,
 		TempDir:             a.cfg.TempDir(),
-	}, a.log, a.db, a.db, a.db, vips.NewRenderer(), a.blobs, a.media, a.ready, a.metrics, a.metrics.Handler())
+		CORSOrigins:         a.cfg.CORSOrigins,
+	}, a.log, a.db, a.db, a.db, vips.NewRenderer(), a.blobs, a.media, a.ready, a.metrics, a.metrics.Handler(), admin.FS())
 }
 
 // close stops the workers (waiting for jobs in flight until ctx ends) and

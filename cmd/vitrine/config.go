@@ -22,6 +22,8 @@ type Config struct {
 	DataDir    string
 	PublicURL  *url.URL
 	TrustProxy bool
+	// CORSOrigins may call the API from a browser.
+	CORSOrigins []string
 
 	// DatabaseURL is a postgres:// URL, or "" for the SQLite file in DataDir.
 	DatabaseURL        string
@@ -157,6 +159,7 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		setting("addr", "VITRINE_ADDR", "127.0.0.1:8000", "listen address")
 		setting("public-url", "VITRINE_PUBLIC_URL", "", "scheme and host of every absolute URL, e.g. https://api.shop.example (default: from each request)")
 		setting("trust-proxy", "VITRINE_TRUST_PROXY", "0", "1 to build URLs from X-Forwarded-Proto and X-Forwarded-Host")
+		setting("cors-origins", "VITRINE_CORS_ORIGINS", "", "comma-separated origins (https://shop.example) whose pages may call the API from a browser; * for any")
 		setting("max-upload-bytes", "VITRINE_MAX_UPLOAD_BYTES", strconv.Itoa(vitrine.DefaultMaxBytes), "largest accepted image file in bytes")
 		setting("max-pixels", "VITRINE_MAX_PIXELS", strconv.Itoa(vitrine.DefaultMaxPixels), "largest accepted image in pixels (width x height), read from the header")
 		setting("product-image-min-side", "VITRINE_PRODUCT_IMAGE_MIN_SIDE", "200", "smallest width and height of a product's single image")
@@ -273,6 +276,17 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 			}
 		}
 		c.TrustProxy = boolean("trust-proxy")
+		for _, o := range strings.Split(*raw["cors-origins"], ",") {
+			o = strings.TrimSpace(o)
+			if o == "" {
+				continue
+			}
+			if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "") {
+				bad("cors-origins", fmt.Errorf("%q is not an origin such as https://shop.example", o))
+				continue
+			}
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
 		c.MaxUploadBytes = integer("max-upload-bytes", 1)
 		c.MaxPixels = integer("max-pixels", 1)
 		c.ProductMinSide = int(integer("product-image-min-side", 0))
