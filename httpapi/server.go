@@ -3,13 +3,13 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"slices"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/vitrine/vitrine"

@@ -21,7 +21,7 @@ func TestSweep(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	img := e.addImage(t, pngOf(t, 300, 200)) // referenced by its row
+	img := e.addImage(t, pngOf(t, 300, 200))                 // referenced by its row
 	crashed := vitrine.OriginalKey(time.Now(), vitrine.JPEG) // stored, row never committed
 	if err := e.blobs.Put(ctx, crashed, strings.NewReader("orphan")); err != nil {
 		t.Fatal(err)
