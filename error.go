@@ -3,6 +3,7 @@ package vitrine
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an Error; httpapi maps each Kind to one HTTP status.
@@ -19,6 +20,8 @@ const (
 	Malformed                    // the body cannot be parsed at all, e.g. broken JSON (400)
 	MethodNotAllowed             // the path exists but not for this method (405)
 	Unavailable                  // the server cannot take the request now (503)
+	Forbidden                    // the credentials are good but do not allow this (403)
+	Throttled                    // the client sent too many requests (429)
 	// append new kinds at the end
 )
 
@@ -32,6 +35,9 @@ type Error struct {
 	// {"image": ["Upload a valid image."]}. When set, it is the response body.
 	Fields map[string][]string
 	Err    error
+	// RetryAfter tells a Throttled or Unavailable client when to try again
+	// (zero: one second).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

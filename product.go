@@ -206,7 +206,9 @@ type Token struct {
 	ID         int64
 	User       string
 	Hint       string // the first characters of the token, to recognize it
+	Scope      Scope
 	CreatedAt  time.Time
+	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 )
 
 // TokenPrefix starts every API token, so that secret scanners and people
@@ -24,4 +25,35 @@ func NewToken() (token string, hash []byte) {
 func HashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
+}
+
+// Scope is what a token may do. Each scope includes the ones before it.
+type Scope string
+
+const (
+	ScopeRead  Scope = "read"  // read the API (what anonymous clients can, plus a known identity)
+	ScopeWrite Scope = "write" // create, change and delete products and images
+	ScopeAdmin Scope = "admin" // write, and exempt from the write rate limits
+)
+
+// ParseScope returns the scope named s.
+func ParseScope(s string) (Scope, error) {
+	switch Scope(s) {
+	case ScopeRead, ScopeWrite, ScopeAdmin:
+		return Scope(s), nil
+	}
+	return "", fmt.Errorf("unknown scope %q (want read, write or admin)", s)
+}
+
+// Allows reports whether a token of scope s may do what needs scope need.
+func (s Scope) Allows(need Scope) bool {
+	rank := map[Scope]int{ScopeRead: 1, ScopeWrite: 2, ScopeAdmin: 3}
+	return rank[s] >= rank[need] && rank[need] > 0
+}
+
+// Caller is who sent a request with a valid token.
+type Caller struct {
+	TokenID int64
+	User    string
+	Scope   Scope
 }

@@ -10,15 +10,15 @@ import (
 )
 
 type tokenVerifier interface {
-	VerifyToken(ctx context.Context, hash []byte) (user string, err error)
+	VerifyToken(ctx context.Context, hash []byte) (vitrine.Caller, error)
 }
 
-type userKey struct{}
+type callerKey struct{}
 
-// userOf returns the authenticated user of a request, or "".
-func userOf(r *http.Request) string {
-	u, _ := r.Context().Value(userKey{}).(string)
-	return u
+// callerOf returns who sent the request, or ok false when it is anonymous.
+func callerOf(r *http.Request) (c vitrine.Caller, ok bool) {
+	c, ok = r.Context().Value(callerKey{}).(vitrine.Caller)
+	return c, ok
 }
 
 // authenticate reads "Authorization: Bearer <token>" as DRF's token
@@ -41,23 +41,28 @@ func authenticate(log *slog.Logger, tokens tokenVerifier, next http.Handler) htt
 			writeError(w, r, log, vitrine.Errorf(vitrine.Unauthorized, "Invalid token header. Token string should not contain spaces."))
 			return
 		}
-		user, err := tokens.VerifyToken(r.Context(), vitrine.HashToken(token))
+		caller, err := tokens.VerifyToken(r.Context(), vitrine.HashToken(token))
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, caller)))
 	})
 }
 
-// requireUser refuses anonymous requests with 401 and a Bearer challenge
-// (DRF's IsAuthenticatedOrReadOnly on a write).
-func requireUser(log *slog.Logger, next http.Handler) http.Handler {
+// requireScope refuses anonymous requests with 401 and a Bearer challenge
+// (DRF's IsAuthenticatedOrReadOnly on a write), and tokens whose scope
+// falls short with DRF's 403.
+func requireScope(log *slog.Logger, need vitrine.Scope, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if userOf(r) == "" {
+		c, ok := callerOf(r)
+		switch {
+		case !ok:
 			writeError(w, r, log, vitrine.Errorf(vitrine.Unauthorized, "Authentication credentials were not provided."))
-			return
+		case !c.Scope.Allows(need):
+			writeError(w, r, log, vitrine.Errorf(vitrine.Forbidden, "You do not have permission to perform this action."))
+		default:
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r)
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/vitrine/vitrine"
 )
@@ -58,7 +60,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		status, body = http.StatusMethodNotAllowed, map[string]string{"detail": e.Message}
 	case vitrine.Unavailable:
 		status, body = http.StatusServiceUnavailable, map[string]string{"detail": e.Message}
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", retryAfter(e.RetryAfter))
+	case vitrine.Forbidden:
+		status, body = http.StatusForbidden, map[string]string{"detail": e.Message}
+	case vitrine.Throttled:
+		status, body = http.StatusTooManyRequests, map[string]string{"detail": e.Message}
+		w.Header().Set("Retry-After", retryAfter(e.RetryAfter))
 	default:
 		log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -66,4 +73,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", e.Err)
 	}
 	encode(w, status, body)
+}
+
+// retryAfter formats a Retry-After header: whole seconds, at least one.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
 }

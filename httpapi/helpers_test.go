@@ -115,11 +115,22 @@ func newTestServer(t *testing.T, opts ...serverOption) *testServer {
 		o(&cfg)
 	}
 	token, hash := vitrine.NewToken()
-	if _, err := db.CreateToken(ctx, "tester", hash, token[:9]); err != nil {
+	if _, err := db.CreateToken(ctx, vitrine.Token{User: "tester", Hint: token[:9], Scope: vitrine.ScopeWrite}, hash); err != nil {
 		t.Fatal(err)
 	}
 	h := httpapi.NewServer(cfg, log, db, db, db, renderer, blobs, blobs.FS(), db.Ping, m, m.Handler(), admin.FS())
 	return &testServer{t: t, h: h, pool: pool, db: db, blobs: blobs, runner: runner, token: token, events: ticks}
+}
+
+// newToken creates a token of this scope (expiring at expires, if set) and
+// returns its Authorization header.
+func (s *testServer) newToken(scope vitrine.Scope, expires *time.Time) string {
+	s.t.Helper()
+	token, hash := vitrine.NewToken()
+	if _, err := s.db.CreateToken(context.Background(), vitrine.Token{User: "other", Hint: token[:9], Scope: scope, ExpiresAt: expires}, hash); err != nil {
+		s.t.Fatal(err)
+	}
+	return "Bearer " + token
 }
 
 // response is a recorded answer with helpers to read it.
@@ -171,6 +182,7 @@ type request struct {
 	anonymous    bool
 	auth         string // replaces the Authorization header when set
 	header       http.Header
+	remoteAddr   string // the client's address; httptest's 192.0.2.1:1234 when empty
 }
 
 // with returns the server bound to a subtest's t, so that its failures
@@ -195,6 +207,9 @@ func (s *testServer) serve(req request) *response {
 	}
 	for k, v := range req.header {
 		r.Header[k] = v
+	}
+	if req.remoteAddr != "" {
+		r.RemoteAddr = req.remoteAddr
 	}
 	w := httptest.NewRecorder()
 	s.h.ServeHTTP(w, r)

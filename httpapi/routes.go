@@ -22,7 +22,8 @@ type route struct {
 // apiRoutes lists every route of the REST API. The OpenAPI document
 // describes exactly these (a test checks it).
 func apiRoutes(d deps) []route {
-	log, auth := d.log, func(h http.Handler) http.Handler { return requireUser(d.log, h) }
+	// Every write is rate limited, then needs a token of the write scope.
+	log, auth := d.log, func(h http.Handler) http.Handler { return d.limit.wrap(requireScope(d.log, vitrine.ScopeWrite, h)) }
 	return []route{
 		{"/api/", map[string]http.Handler{"GET": handleAPIRoot(d.pres)}},
 		{"/api/schema/", map[string]http.Handler{"GET": handleSchema()}},

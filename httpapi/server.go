@@ -35,6 +35,8 @@ type Config struct {
 	// CORSOrigins lists the origins (scheme://host[:port]) whose pages may
 	// call the API from a browser; "*" allows any. Empty allows none.
 	CORSOrigins []string
+	// RateLimits caps the write requests of each token and client IP.
+	RateLimits RateLimits
 }
 
 // recorder counts what the HTTP layer does (*metrics.Metrics is one).
@@ -50,6 +52,7 @@ type deps struct {
 	products      productStore
 	images        imageStore
 	tokens        tokenVerifier
+	limit         *limiter
 	up            *uploader
 	pres          presenter
 	media         fs.FS
@@ -79,6 +82,7 @@ func NewServer(cfg Config, log *slog.Logger, products productStore, images image
 		products: products,
 		images:   images,
 		tokens:   tokens,
+		limit:    newLimiter(log, cfg.RateLimits, cfg.TrustProxy, time.Now),
 		up:       &uploader{log: log, probe: probe, blobs: blobs, rec: rec, nowFunc: time.Now},
 		pres:     presenter{urls: urlBuilder{public: cfg.PublicURL, trustProxy: cfg.TrustProxy}, media: blobs},
 		media:    media,

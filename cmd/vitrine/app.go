@@ -149,6 +149,7 @@ func (a *app) handler() http.Handler {
 		MaxBulkFiles:        a.cfg.MaxBulkFiles,
 		TempDir:             a.cfg.TempDir(),
 		CORSOrigins:         a.cfg.CORSOrigins,
+		RateLimits:          httpapi.RateLimits{PerToken: a.cfg.RateLimitToken, PerIP: a.cfg.RateLimitIP},
 	}, a.log, a.db, a.db, a.db, vips.NewRenderer(), a.blobs, a.media, a.ready, a.metrics, a.metrics.Handler(), admin.FS())
 }
 

@@ -48,6 +48,9 @@ type Config struct {
 	ProductMaxSide      int
 	MaxImagesPerProduct int
 	MaxBulkFiles        int
+	// RateLimitToken and RateLimitIP cap write requests per minute (0: off).
+	RateLimitToken int
+	RateLimitIP    int
 
 	Renditions      []vitrine.Spec
 	RenderWorkers   int
@@ -166,6 +169,8 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		setting("product-image-max-side", "VITRINE_PRODUCT_IMAGE_MAX_SIDE", "5000", "largest width and height of a product's single image")
 		setting("max-images-per-product", "VITRINE_MAX_IMAGES_PER_PRODUCT", "50", "gallery images allowed per product")
 		setting("max-bulk-files", "VITRINE_MAX_BULK_FILES", "10", "files allowed in one bulk upload")
+		setting("rate-limit-token", "VITRINE_RATE_LIMIT_TOKEN", "600", "write requests per minute per token, per node (0: no limit; admin tokens are exempt)")
+		setting("rate-limit-ip", "VITRINE_RATE_LIMIT_IP", "1200", "write requests per minute per client IP, per node (0: no limit)")
 	}
 	if err := parseInterspersed(fs, args); err != nil {
 		return Config{}, fs, err
@@ -293,6 +298,8 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		c.ProductMaxSide = int(integer("product-image-max-side", 1))
 		c.MaxImagesPerProduct = int(integer("max-images-per-product", 1))
 		c.MaxBulkFiles = int(integer("max-bulk-files", 1))
+		c.RateLimitToken = int(integer("rate-limit-token", 0))
+		c.RateLimitIP = int(integer("rate-limit-ip", 0))
 		if err := c.ProductImageLimits().Validate(); err != nil {
 			problems = append(problems, err)
 		}

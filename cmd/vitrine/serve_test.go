@@ -70,7 +70,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("got token %q, want one vt_ token on one line", token)
 	}
 
-	call := func(method, path, ctype string, body io.Reader) (int, map[string]any) {
+	callAs := func(token, method, path, ctype string, body io.Reader) (int, map[string]any) {
 		t.Helper()
 		req, _ := http.NewRequest(method, base+path, body)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -85,6 +85,10 @@ func TestServeEndToEnd(t *testing.T) {
 		var v map[string]any
 		json.NewDecoder(resp.Body).Decode(&v)
 		return resp.StatusCode, v
+	}
+	call := func(method, path, ctype string, body io.Reader) (int, map[string]any) {
+		t.Helper()
+		return callAs(token, method, path, ctype, body)
 	}
 	if code, _ := call("POST", "/api/products/", "application/json", strings.NewReader(`{"name":"Book","slug":"book","price":"19.99"}`)); code != http.StatusCreated {
 		t.Fatalf("create product: got %d, want 201", code)
@@ -142,12 +146,37 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("sweep: got %q, want nothing to delete and nothing missing", swept.String())
 	}
 
+	// A read-scope token reads but cannot write.
+	out.Reset()
+	if err := run(context.Background(), []string{"token", "create", "--user", "viewer", "--scope", "read", "--expires", "24h"}, getenv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	reader := strings.TrimSpace(out.String())
+	if code, p := callAs(reader, "GET", "/api/products/book/", "", nil); code != http.StatusOK || p["slug"] != "book" {
+		t.Fatalf("read token GET: got %d %v, want 200", code, p)
+	}
+	code, p = callAs(reader, "DELETE", "/api/products/book/", "", nil)
+	if code != http.StatusForbidden || p["detail"] != "You do not have permission to perform this action." {
+		t.Fatalf("read token DELETE: got %d %v, want 403 with DRF's detail", code, p)
+	}
+
 	var list bytes.Buffer
 	if err := run(context.Background(), []string{"token", "list", "--data-dir", dir}, env(nil), &list, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(list.String(), "ops") || strings.Contains(list.String(), token) {
-		t.Fatalf("token list: got %q, want the user and never the token", list.String())
+	if !strings.Contains(list.String(), "ops") || strings.Contains(list.String(), token) || strings.Contains(list.String(), reader) {
+		t.Fatalf("token list: got %q, want the users and never a token", list.String())
+	}
+	// ops's token has been used (LAST USED is set); viewer's expires.
+	for _, line := range strings.Split(list.String(), "\n")[1:] {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case f[1] == "ops" && (f[2] != "write" || f[5] != "-" || f[6] == "-"):
+			t.Errorf("token list: ops: got %q, want scope write, no expiry, a last use", line)
+		case f[1] == "viewer" && (f[2] != "read" || f[5] == "-"):
+			t.Errorf("token list: viewer: got %q, want scope read and an expiry", line)
+		}
 	}
 	if err := run(context.Background(), []string{"token", "revoke", "1", "--data-dir", dir}, env(nil), io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
@@ -225,6 +254,14 @@ func TestMigrateAndUsage(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"token", "create", "--data-dir", dir}, env(nil), io.Discard, io.Discard); err == nil {
 		t.Fatal("token create without --user: got nil, want an error")
+	}
+	for _, args := range [][]string{
+		{"--scope", "root"}, {"--expires", "-1h"}, {"--expires", "2001-01-01"}, {"--expires", "soon"},
+	} {
+		args = append([]string{"token", "create", "--user", "x", "--data-dir", dir}, args...)
+		if err := run(context.Background(), args, env(nil), io.Discard, io.Discard); err == nil {
+			t.Errorf("%v: got nil, want an error", args)
+		}
 	}
 	if err := run(context.Background(), []string{"token", "revoke", "42", "--data-dir", dir}, env(nil), io.Discard, io.Discard); err == nil {
 		t.Fatal("revoking an unknown token: got nil, want an error")

@@ -13,9 +13,12 @@ import (
 )
 
 const tokenUsage = `Usage:
-  vitrine token create --user NAME [--data-dir DIR]   print a new token for NAME (created if missing)
-  vitrine token list [--data-dir DIR]                 list tokens (never their secret)
-  vitrine token revoke ID [--data-dir DIR]            revoke the token with this ID
+  vitrine token create --user NAME [--scope read|write|admin] [--expires 720h|2027-12-31]
+                                      print a new token for NAME (created if missing);
+                                      scope write by default, no expiry by default
+  vitrine token list                  list tokens (never their secret)
+  vitrine token revoke ID             revoke the token with this ID
+Each takes --data-dir DIR or --database-url URL to find the database.
 `
 
 func runToken(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -24,20 +27,35 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		return errUsage
 	}
 	sub := args[0]
-	var user string
+	var user, scope, expires string
 	cfg, fs, err := loadConfig("token "+sub, args[1:], getenv, stderr, dataOnly, func(fs *flag.FlagSet) {
 		if sub == "create" {
 			fs.StringVar(&user, "user", "", "name of the user the token acts as")
+			fs.StringVar(&scope, "scope", "write", "read (GET only), write (the whole API) or admin (write, without rate limits)")
+			fs.StringVar(&expires, "expires", "", "lifetime (720h) or last day (2027-12-31, UTC); default: never")
 		}
 	})
 	if err != nil {
 		return err
 	}
 	var revokeID int64
+	var newToken vitrine.Token
 	switch sub {
 	case "create":
 		if err := vitrine.CheckText(user, 150); user == "" || err != nil {
 			return fmt.Errorf("token create: --user NAME is required (at most 150 characters)")
+		}
+		sc, err := vitrine.ParseScope(scope)
+		if err != nil {
+			return fmt.Errorf("token create: --scope: %w", err)
+		}
+		newToken = vitrine.Token{User: user, Scope: sc}
+		if expires != "" {
+			at, err := parseExpiry(expires, time.Now())
+			if err != nil {
+				return fmt.Errorf("token create: --expires: %w", err)
+			}
+			newToken.ExpiresAt = &at
 		}
 	case "revoke":
 		id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
@@ -54,7 +72,8 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 	switch sub {
 	case "create":
 		token, hash := vitrine.NewToken()
-		if _, err := db.CreateToken(ctx, user, hash, token[:len(vitrine.TokenPrefix)+6]); err != nil {
+		newToken.Hint = token[:len(vitrine.TokenPrefix)+6]
+		if _, err := db.CreateToken(ctx, newToken, hash); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, token)
@@ -71,10 +90,10 @@ func runToken(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tUSER\tTOKEN\tCREATED\tLAST USED\tREVOKED")
+	fmt.Fprintln(tw, "ID\tUSER\tSCOPE\tTOKEN\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
 	for _, t := range ts {
-		fmt.Fprintf(tw, "%d\t%s\t%s...\t%s\t%s\t%s\n", t.ID, t.User, t.Hint,
-			t.CreatedAt.Format(time.RFC3339), orDash(t.LastUsedAt), orDash(t.RevokedAt))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s...\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Scope, t.Hint,
+			t.CreatedAt.Format(time.RFC3339), orDash(t.ExpiresAt), orDash(t.LastUsedAt), orDash(t.RevokedAt))
 	}
 	return tw.Flush()
 }
@@ -84,4 +103,24 @@ func orDash(t *time.Time) string {
 		return "-"
 	}
 	return t.Format(time.RFC3339)
+}
+
+// parseExpiry reads --expires: a lifetime from now (720h), or the last
+// day the token works (2027-12-31, through its end in UTC).
+func parseExpiry(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		if d <= 0 {
+			return time.Time{}, fmt.Errorf("%q is not a positive duration", s)
+		}
+		return now.Add(d), nil
+	}
+	day, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a duration (720h) nor a date (2027-12-31)", s)
+	}
+	end := day.AddDate(0, 0, 1)
+	if !end.After(now) {
+		return time.Time{}, fmt.Errorf("%s is in the past", s)
+	}
+	return end, nil
 }

@@ -1,0 +1,123 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vitrine/vitrine"
+	"github.com/vitrine/vitrine/httpapi"
+)
+
+// TestScopes checks what each token scope may do, and that expired tokens
+// are refused like bad ones.
+func TestScopes(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	s.createProduct("book")
+	past := time.Now().Add(-time.Minute)
+	future := time.Now().Add(time.Hour)
+	tests := []struct {
+		name       string
+		auth       string
+		wantRead   int
+		wantWrite  int
+		wantDetail string // of the refused write
+	}{
+		{"read", s.newToken(vitrine.ScopeRead, nil), 200, 403, "You do not have permission to perform this action."},
+		{"write", s.newToken(vitrine.ScopeWrite, &future), 200, 200, ""},
+		{"admin", s.newToken(vitrine.ScopeAdmin, nil), 200, 200, ""},
+		{"expired", s.newToken(vitrine.ScopeAdmin, &past), 401, 401, "Token has expired."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := s.with(t)
+			s.serve(request{method: "GET", path: "/api/products/book/", auth: tt.auth}).want(tt.wantRead)
+			r := s.serve(request{method: "PATCH", path: "/api/products/book/", auth: tt.auth,
+				ctype: "application/json", body: strings.NewReader(`{"description":"` + tt.name + `"}`)}).want(tt.wantWrite)
+			if tt.wantDetail != "" {
+				if got := r.obj()["detail"]; got != tt.wantDetail {
+					t.Errorf("detail: got %v, want %q", got, tt.wantDetail)
+				}
+				return
+			}
+			if got := s.get("/api/products/book/").want(200).obj()["description"]; got != tt.name {
+				t.Errorf("description after the write: got %v, want %q", got, tt.name)
+			}
+		})
+	}
+}
+
+// TestRateLimits checks the write limits per token and per client IP: a
+// burst passes, the next write gets 429 with Retry-After, reads and other
+// clients are not affected, and admin tokens are exempt. The limits are
+// low so that a slow run cannot refill a bucket (one write per 10 s per
+// token, per 5 s per IP).
+func TestRateLimits(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, func(c *httpapi.Config) { c.RateLimits = httpapi.RateLimits{PerToken: 6, PerIP: 12} })
+	write := func(auth, addr string) *response {
+		return s.serve(request{method: "POST", path: "/api/products/", auth: auth, remoteAddr: addr,
+			ctype: "application/json", body: strings.NewReader(`{}`)}) // a 400: refused writes count too
+	}
+	// A burst of 5 per token, from addresses of their own.
+	tok := s.newToken(vitrine.ScopeWrite, nil)
+	for i := range 5 {
+		write(tok, fmt.Sprintf("10.0.0.%d:1000", i)).want(400)
+	}
+	r := write(tok, "10.0.0.99:1000").want(429)
+	if secs, err := strconv.Atoi(r.Header().Get("Retry-After")); err != nil || secs < 1 || secs > 10 {
+		t.Errorf("Retry-After: got %q, want 1 to 10 seconds", r.Header().Get("Retry-After"))
+	}
+	if d, _ := r.obj()["detail"].(string); !strings.HasPrefix(d, "Request was throttled.") {
+		t.Errorf("detail: got %q, want DRF's throttle message", d)
+	}
+	// Reads are not limited; another token is not.
+	s.serve(request{method: "GET", path: "/api/products/", auth: tok}).want(200)
+	write(s.newToken(vitrine.ScopeWrite, nil), "10.0.1.1:1000").want(400)
+
+	// The IP limit counts anonymous writes as well.
+	for range 5 {
+		s.serve(request{method: "DELETE", path: "/api/products/book/", anonymous: true, remoteAddr: "192.0.2.50:2000"}).want(401)
+	}
+	s.serve(request{method: "DELETE", path: "/api/products/book/", anonymous: true, remoteAddr: "192.0.2.50:2001"}).want(429)
+	s.serve(request{method: "DELETE", path: "/api/products/book/", anonymous: true, remoteAddr: "203.0.113.9:2000"}).want(401)
+
+	// Admin tokens are exempt from both.
+	admin := s.newToken(vitrine.ScopeAdmin, nil)
+	for range 10 {
+		write(admin, "192.0.2.50:1000").want(400)
+	}
+	if got := s.serve(request{method: "GET", path: "/api/products/", anonymous: true, remoteAddr: "192.0.2.50:1000"}).Code; got != http.StatusOK {
+		t.Errorf("anonymous read from a throttled address: got %d, want 200", got)
+	}
+}
+
+// TestClientIP checks which address the IP limit counts: the peer, or
+// behind a trusted proxy the address the proxy appended.
+func TestClientIP(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, func(c *httpapi.Config) {
+		c.RateLimits = httpapi.RateLimits{PerIP: 6}
+		c.TrustProxy = true
+	})
+	del := func(xff ...string) int {
+		return s.serve(request{method: "DELETE", path: "/api/products/x/", anonymous: true, remoteAddr: "10.9.9.9:1",
+			header: http.Header{"X-Forwarded-For": xff}}).Code
+	}
+	// The client forges the first entries; the proxy's last one counts.
+	for i := range 5 {
+		if got := del(fmt.Sprintf("1.1.1.%d, 198.51.100.1", i)); got != 401 {
+			t.Fatalf("write %d: got %d, want 401", i, got)
+		}
+	}
+	if got := del("9.9.9.9", "198.51.100.1"); got != 429 {
+		t.Errorf("sixth write from 198.51.100.1: got %d, want 429", got)
+	}
+	if got := del("198.51.100.2"); got != 401 {
+		t.Errorf("write from 198.51.100.2: got %d, want 401", got)
+	}
+}
