@@ -22,6 +22,7 @@ const (
 	Unavailable                  // the server cannot take the request now (503)
 	Forbidden                    // the credentials are good but do not allow this (403)
 	Throttled                    // the client sent too many requests (429)
+	Timeout                      // the client sent its request too slowly (408)
 	// append new kinds at the end
 )
 

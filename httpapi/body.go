@@ -122,6 +122,9 @@ func unsupportedType(ctype string) error {
 // bodyError turns a read error into the client's error: 413 when the body
 // was over its cap, 400 when the client broke off.
 func bodyError(err error) error {
+	if errors.Is(err, errTooSlow) {
+		return &vitrine.Error{Kind: vitrine.Timeout, Message: "The request body arrived too slowly.", Err: err}
+	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return &vitrine.Error{Kind: vitrine.TooLarge, Message: fmt.Sprintf("Request body too large: the limit is %d bytes.", tooBig.Limit), Err: err}
@@ -277,7 +280,7 @@ func receiveFile(part *multipart.Part, field, filename string, lim bodyLimits) (
 
 func multipartError(err error) error {
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	if errors.As(err, &tooBig) || errors.Is(err, errTooSlow) {
 		return bodyError(err)
 	}
 	var e *vitrine.Error

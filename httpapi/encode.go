@@ -63,6 +63,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		w.Header().Set("Retry-After", retryAfter(e.RetryAfter))
 	case vitrine.Forbidden:
 		status, body = http.StatusForbidden, map[string]string{"detail": e.Message}
+	case vitrine.Timeout:
+		status, body = http.StatusRequestTimeout, map[string]string{"detail": e.Message}
+		// The rest of the body is not worth waiting for.
+		w.Header().Set("Connection", "close")
 	case vitrine.Throttled:
 		status, body = http.StatusTooManyRequests, map[string]string{"detail": e.Message}
 		w.Header().Set("Retry-After", retryAfter(e.RetryAfter))

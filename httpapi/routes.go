@@ -22,8 +22,11 @@ type route struct {
 // apiRoutes lists every route of the REST API. The OpenAPI document
 // describes exactly these (a test checks it).
 func apiRoutes(d deps) []route {
-	// Every write is rate limited, then needs a token of the write scope.
-	log, auth := d.log, func(h http.Handler) http.Handler { return d.limit.wrap(requireScope(d.log, vitrine.ScopeWrite, h)) }
+	// Every write is rate limited, then needs a token of the write scope,
+	// then waits for its turn if it is an upload.
+	log, auth := d.log, func(h http.Handler) http.Handler {
+		return d.limit.wrap(requireScope(d.log, vitrine.ScopeWrite, d.gate.wrap(h)))
+	}
 	return []route{
 		{"/api/", map[string]http.Handler{"GET": handleAPIRoot(d.pres)}},
 		{"/api/schema/", map[string]http.Handler{"GET": handleSchema()}},

@@ -37,6 +37,8 @@ type Config struct {
 	CORSOrigins []string
 	// RateLimits caps the write requests of each token and client IP.
 	RateLimits RateLimits
+	// Admission bounds the uploads taken on at once and cuts off slow ones.
+	Admission Admission
 }
 
 // recorder counts what the HTTP layer does (*metrics.Metrics is one).
@@ -53,6 +55,7 @@ type deps struct {
 	images        imageStore
 	tokens        tokenVerifier
 	limit         *limiter
+	gate          *uploadGate
 	up            *uploader
 	pres          presenter
 	media         fs.FS
@@ -83,6 +86,7 @@ func NewServer(cfg Config, log *slog.Logger, products productStore, images image
 		images:   images,
 		tokens:   tokens,
 		limit:    newLimiter(log, cfg.RateLimits, cfg.TrustProxy, time.Now),
+		gate:     newUploadGate(log, cfg.Admission),
 		up:       &uploader{log: log, probe: probe, blobs: blobs, rec: rec, nowFunc: time.Now},
 		pres:     presenter{urls: urlBuilder{public: cfg.PublicURL, trustProxy: cfg.TrustProxy}, media: blobs},
 		media:    media,
@@ -102,7 +106,7 @@ func NewServer(cfg Config, log *slog.Logger, products productStore, images image
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
-	return withRequestID(logRequests(log, rec, recoverPanics(log, securityHeaders(cors(cfg.CORSOrigins, mux)))))
+	return withRequestID(logRequests(log, rec, recoverPanics(log, securityHeaders(cors(cfg.CORSOrigins, minRate(cfg.Admission, mux))))))
 }
 
 // securityHeaders sets the headers every response carries.

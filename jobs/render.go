@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/vitrine/vitrine"
 	"github.com/vitrine/vitrine/placeholder"
@@ -33,6 +34,8 @@ type blobStore interface {
 
 type renderer interface {
 	Render(ctx context.Context, src []byte, specs []vitrine.Spec) (vitrine.RenderResult, error)
+	// RenderMemory estimates the peak memory of rendering an original.
+	RenderMemory(src []byte, width, height int) int64
 }
 
 // maxOriginalBytes bounds what a render job reads into memory; uploads are
@@ -49,6 +52,9 @@ type RenderWorker struct {
 	specs  []vitrine.Spec
 	log    *slog.Logger
 	rec    recorder
+	// budget holds the render memory budget, in bytes; nil for none.
+	budget     *semaphore.Weighted
+	budgetSize int64
 }
 
 // Work renders every spec. It is idempotent: rendition keys depend only on
@@ -105,6 +111,20 @@ func (w *RenderWorker) renderImage(ctx context.Context, img *vitrine.Image, args
 	src, err := w.readOriginal(ctx, img.Key)
 	if err != nil {
 		return err
+	}
+	if w.budget != nil {
+		// A render waits here until its estimated memory fits in the
+		// budget beside the renders running; one larger than the whole
+		// budget runs alone.
+		need := min(w.render.RenderMemory(src, img.Width, img.Height), w.budgetSize)
+		waited := time.Now()
+		if err := w.budget.Acquire(ctx, need); err != nil {
+			return fmt.Errorf("render image %d: waiting for render memory: %w", img.ID, err)
+		}
+		defer w.budget.Release(need)
+		if d := time.Since(waited); d > time.Second {
+			w.log.Debug("waited for render memory", "image_id", img.ID, "need_bytes", need, "waited_ms", d.Milliseconds())
+		}
 	}
 	res, err := w.render.Render(ctx, src, specs)
 	if err != nil {

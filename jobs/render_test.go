@@ -13,11 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/vitrine/vitrine"
 	"github.com/vitrine/vitrine/blob"
@@ -299,5 +301,83 @@ func TestRunnerWorksEnqueuedJobs(t *testing.T) {
 	}
 	if got, _ := e.db.ImageByID(context.Background(), img.ID); got.Status != vitrine.StatusReady {
 		t.Fatalf("got %s, want ready", got.Status)
+	}
+}
+
+// overlapRenderer is the real renderer, which on entry waits a moment for
+// a second render to join it, and records the most renders seen at once.
+type overlapRenderer struct {
+	*vips.Renderer
+	mu      sync.Mutex
+	cond    *sync.Cond
+	running int
+	most    int
+}
+
+func (o *overlapRenderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec) (vitrine.RenderResult, error) {
+	o.mu.Lock()
+	o.running++
+	o.most = max(o.most, o.running)
+	o.cond.Broadcast()
+	// Wait (at most 300 ms) for company, so that renders the budget lets
+	// through together are seen together.
+	timer := time.AfterFunc(300*time.Millisecond, func() { o.mu.Lock(); o.cond.Broadcast(); o.mu.Unlock() })
+	start := time.Now()
+	for o.running < 2 && time.Since(start) < 300*time.Millisecond {
+		o.cond.Wait()
+	}
+	timer.Stop()
+	o.mu.Unlock()
+	defer func() { o.mu.Lock(); o.running--; o.mu.Unlock() }()
+	return o.Renderer.Render(ctx, src, specs)
+}
+
+// TestRenderMemoryBudget runs three renders at once: with a budget that
+// holds one render's estimate they run one at a time; without a budget
+// they overlap (the control that shows the check can fail).
+func TestRenderMemoryBudget(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		budget  int64
+		wantOne bool // at most one at a time, else at least two at once
+	}{
+		{"budget for one", 40 << 20, true},
+		{"no budget", 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			r := &overlapRenderer{Renderer: vips.NewRenderer()}
+			r.cond = sync.NewCond(&r.mu)
+			w := e.worker(r)
+			if tt.budget > 0 {
+				w.budget, w.budgetSize = semaphore.NewWeighted(tt.budget), tt.budget
+			}
+			var imgs []*vitrine.Image
+			for range 3 {
+				imgs = append(imgs, e.addImage(t, pngOf(t, 300, 300)))
+			}
+			var wg sync.WaitGroup
+			for _, img := range imgs {
+				wg.Go(func() {
+					if err := w.Work(context.Background(), job(img.ID, 1)); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if tt.wantOne && r.most != 1 {
+				t.Errorf("renders at once: got %d, want 1", r.most)
+			}
+			if !tt.wantOne && r.most < 2 {
+				t.Errorf("renders at once: got %d, want 2 or more", r.most)
+			}
+			for _, img := range imgs {
+				if got, _ := e.db.ImageByID(context.Background(), img.ID); got.Status != vitrine.StatusReady {
+					t.Errorf("image %d: got %s, want ready", img.ID, got.Status)
+				}
+			}
+		})
 	}
 }

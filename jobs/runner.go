@@ -10,15 +10,20 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/vitrine/vitrine"
 )
 
 // RunnerConfig sizes the workers.
 type RunnerConfig struct {
-	// RenderWorkers bounds how many images render at once (each holds a
-	// decoded image in memory and keeps one core busy).
+	// RenderWorkers bounds how many images render at once (each keeps one
+	// core busy).
 	RenderWorkers int
+	// RenderMemory is the memory budget of the renders running at once, in
+	// bytes: a render starts only when its estimated peak fits beside the
+	// others'. 0 means no budget (RenderWorkers alone bounds them).
+	RenderMemory int64
 	// PollInterval is how often idle workers look for new jobs. Neither
 	// driver is notified of inserts, so this is the pickup latency.
 	PollInterval time.Duration
@@ -64,7 +69,11 @@ type Runner struct {
 // "postgres" or "sqlite". Call Start to begin working and Stop to finish.
 func NewRunner(db *sql.DB, dialect string, cfg RunnerConfig, log *slog.Logger, rec recorder, store runnerStore, blobs runnerBlobs, render renderer) (*Runner, error) {
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &RenderWorker{store: store, blobs: blobs, render: render, specs: cfg.Specs, log: log, rec: rec})
+	rw := &RenderWorker{store: store, blobs: blobs, render: render, specs: cfg.Specs, log: log, rec: rec}
+	if cfg.RenderMemory > 0 {
+		rw.budget, rw.budgetSize = semaphore.NewWeighted(cfg.RenderMemory), cfg.RenderMemory
+	}
+	river.AddWorker(workers, rw)
 	river.AddWorker(workers, &DeleteWorker{blobs: blobs})
 	river.AddWorker(workers, &SweepWorker{rows: store, files: blobs, grace: cfg.SweepGrace, log: log, rec: rec})
 	var periodic []*river.PeriodicJob

@@ -48,6 +48,59 @@ func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec)
 	return res, err
 }
 
+// RenderMemory estimates the most memory a Render of src, an original of
+// width x height pixels, takes, so that callers can bound how many run at
+// once by memory rather than by count. The bytes per pixel are the peaks
+// measured with bench/renderpeak over the benchmark corpus and the default
+// renditions, rounded up: progressive JPEGs keep every DCT coefficient
+// (8.5 B/px measured), RGBA PNGs decode whole (6.7), WebP 2, opaque PNGs
+// and baseline JPEGs (shrunk on load) under 1. The fixed part is the
+// encoders, thread stacks and the 2048 px WebP; the file is held twice (Go's
+// copy and libvips's).
+func (r *Renderer) RenderMemory(src []byte, width, height int) int64 {
+	perPixel := 9.0
+	switch {
+	case vitrine.SniffFormat(src) == vitrine.PNG && pngHasAlpha(src):
+		perPixel = 7
+	case vitrine.SniffFormat(src) == vitrine.PNG:
+		perPixel = 4 // 16-bit opaque PNGs take more than the corpus's 8-bit ones
+	case vitrine.SniffFormat(src) == vitrine.WebP:
+		perPixel = 4
+	case vitrine.SniffFormat(src) == vitrine.JPEG && !jpegProgressive(src):
+		perPixel = 2
+	}
+	return 24<<20 + int64(perPixel*float64(width)*float64(height)) + 2*int64(len(src))
+}
+
+// pngHasAlpha reads the colour type of a PNG's IHDR: 4 (grey + alpha) or 6
+// (RGBA). A tRNS chunk can add alpha to the others; it is rare in photos
+// and is not looked for.
+func pngHasAlpha(src []byte) bool {
+	return len(src) > 25 && (src[25] == 4 || src[25] == 6)
+}
+
+// jpegProgressive walks a JPEG's markers to its start-of-frame and reports
+// whether it is progressive (SOF2, SOF6, SOF10, SOF14). Unreadable markers
+// count as progressive, the costlier guess.
+func jpegProgressive(src []byte) bool {
+	i := 2
+	for i+4 <= len(src) {
+		if src[i] != 0xFF {
+			return true
+		}
+		m := src[i+1]
+		switch {
+		case m == 0xFF: // fill byte
+			i++
+			continue
+		case m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC:
+			return m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE
+		}
+		i += 2 + (int(src[i+2])<<8 | int(src[i+3]))
+	}
+	return true
+}
+
 func render(ctx context.Context, src []byte, specs []vitrine.Spec) (vitrine.RenderResult, error) {
 	var res vitrine.RenderResult
 	if err := ctx.Err(); err != nil {

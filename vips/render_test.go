@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"image/png"
 	"testing"
 
 	"github.com/vitrine/vitrine"
@@ -421,5 +422,46 @@ func TestFlattenFirstMatches(t *testing.T) {
 	// (black instead of white) or a lost alpha moves many by 100 and more.
 	if mean := float64(sum) / float64(len(flat.Pix)); mean > 2 || worst > 32 {
 		t.Fatalf("flatten-first differs from the general path: mean %.1f, worst %d levels; want at most 2 and 32", mean, worst)
+	}
+}
+
+// TestRenderMemoryKinds checks that the estimate tells the costly decodes
+// (progressive JPEG, PNG with alpha) from the cheap ones, and that it
+// always covers at least the fixed cost and the file.
+func TestRenderMemoryKinds(t *testing.T) {
+	t.Parallel()
+	img := scene(400, 300)
+	var baseline, opaquePNG, alphaPNG bytes.Buffer
+	if err := jpeg.Encode(&baseline, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(&opaquePNG, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(&alphaPNG, halfTransparent(img)); err != nil {
+		t.Fatal(err)
+	}
+	progressive := fixture(t, img, fixtureProgressiveJPEG)
+	r := NewRenderer()
+	// Per 12 MP: the estimate's bytes per pixel stand out of the fixed part.
+	const w, h = 4000, 3000
+	perPixel := func(src []byte) float64 {
+		return float64(r.RenderMemory(src, w, h)-24<<20-2*int64(len(src))) / (w * h)
+	}
+	for _, tt := range []struct {
+		name string
+		src  []byte
+		want float64
+	}{
+		{"baseline JPEG", baseline.Bytes(), 2},
+		{"progressive JPEG", progressive, 9},
+		{"truncated JPEG", baseline.Bytes()[:20], 9},
+		{"opaque PNG", opaquePNG.Bytes(), 4},
+		{"PNG with alpha", alphaPNG.Bytes(), 7},
+		{"unknown bytes", []byte("not an image"), 9},
+	} {
+		if got := perPixel(tt.src); got != tt.want {
+			t.Errorf("%s: got %.1f bytes per pixel, want %.1f", tt.name, got, tt.want)
+		}
 	}
 }

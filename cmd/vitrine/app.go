@@ -115,6 +115,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger) (*app, error) {
 	m := metrics.New(log, queue.JobCounts)
 	runner, err := jobs.NewRunner(pool.Write, string(pool.Dialect), jobs.RunnerConfig{
 		RenderWorkers: cfg.RenderWorkers,
+		RenderMemory:  cfg.RenderMemory,
 		PollInterval:  cfg.PollInterval,
 		JobTimeout:    cfg.JobTimeout,
 		RescueAfter:   cfg.JobRescueAfter,
@@ -150,6 +151,8 @@ func (a *app) handler() http.Handler {
 		TempDir:             a.cfg.TempDir(),
 		CORSOrigins:         a.cfg.CORSOrigins,
 		RateLimits:          httpapi.RateLimits{PerToken: a.cfg.RateLimitToken, PerIP: a.cfg.RateLimitIP},
+		Admission: httpapi.Admission{MaxUploads: a.cfg.MaxUploads, QueueWait: a.cfg.UploadQueueWait,
+			MinUploadRate: a.cfg.MinUploadRate, MinRateGrace: a.cfg.MinRateGrace},
 	}, a.log, a.db, a.db, a.db, vips.NewRenderer(), a.blobs, a.media, a.ready, a.metrics, a.metrics.Handler(), admin.FS())
 }
 

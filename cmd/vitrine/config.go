@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -51,9 +53,17 @@ type Config struct {
 	// RateLimitToken and RateLimitIP cap write requests per minute (0: off).
 	RateLimitToken int
 	RateLimitIP    int
+	// MaxUploads uploads are read and checked at once; more wait up to
+	// UploadQueueWait, then get 503.
+	MaxUploads      int
+	UploadQueueWait time.Duration
+	// MinUploadRate (bytes/s) cuts off trickling bodies after MinRateGrace.
+	MinUploadRate int64
+	MinRateGrace  time.Duration
 
 	Renditions      []vitrine.Spec
 	RenderWorkers   int
+	RenderMemory    int64
 	VipsConcurrency int
 	PollInterval    time.Duration
 	JobTimeout      time.Duration
@@ -152,7 +162,8 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		setting("sweep-interval", "VITRINE_SWEEP_INTERVAL", "1h", "how often the storage sweep runs (0: never)")
 		setting("sweep-grace", "VITRINE_SWEEP_GRACE", "1h", "the sweep deletes unreferenced files older than this")
 		setting("renditions", "VITRINE_RENDITIONS", specsString(vitrine.DefaultSpecs()), "rendition specs, separated by ';': name=WxH[,contain|cover][,jpeg|png|webp|avif][,qN]")
-		setting("render-workers", "VITRINE_RENDER_WORKERS", "2", "images rendered at once (each keeps a core busy)")
+		setting("render-workers", "VITRINE_RENDER_WORKERS", strconv.Itoa(runtime.NumCPU()), "images rendered at once at most (each keeps a core busy)")
+		setting("render-memory", "VITRINE_RENDER_MEMORY", formatBytes(defaultRenderMemory()), "memory budget of the renders running at once (e.g. 512M, 2G); a render waits until its estimated peak fits")
 		setting("vips-concurrency", "VITRINE_VIPS_CONCURRENCY", "1", "libvips threads per render (the codecs are serial: more rarely helps)")
 		setting("poll-interval", "VITRINE_POLL_INTERVAL", "100ms", "how often idle workers look for jobs")
 		setting("shutdown-timeout", "VITRINE_SHUTDOWN_TIMEOUT", "30s", "how long a stop waits for requests and jobs in flight")
@@ -171,6 +182,10 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		setting("max-bulk-files", "VITRINE_MAX_BULK_FILES", "10", "files allowed in one bulk upload")
 		setting("rate-limit-token", "VITRINE_RATE_LIMIT_TOKEN", "600", "write requests per minute per token, per node (0: no limit; admin tokens are exempt)")
 		setting("rate-limit-ip", "VITRINE_RATE_LIMIT_IP", "1200", "write requests per minute per client IP, per node (0: no limit)")
+		setting("max-uploads", "VITRINE_MAX_UPLOADS", "64", "upload requests read and checked at once; more wait for a turn (0: no limit)")
+		setting("upload-queue-wait", "VITRINE_UPLOAD_QUEUE_WAIT", "10s", "how long an upload waits for a turn before 503 with Retry-After")
+		setting("min-upload-rate", "VITRINE_MIN_UPLOAD_RATE", "16K", "request bodies arriving slower on average, in bytes per second, are cut off with 408 (0: never)")
+		setting("min-upload-rate-grace", "VITRINE_MIN_UPLOAD_RATE_GRACE", "10s", "time every request body gets before the minimum rate applies")
 	}
 	if err := parseInterspersed(fs, args); err != nil {
 		return Config{}, fs, err
@@ -192,6 +207,13 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 			bad(flagName, fmt.Errorf("%q is not a positive duration such as 30s", *raw[flagName]))
 		}
 		return d
+	}
+	byteSize := func(flagName string, lo int64) int64 {
+		n, err := parseBytes(*raw[flagName])
+		if err != nil || n < lo {
+			bad(flagName, fmt.Errorf("%q is not a size >= %s such as 512M", *raw[flagName], formatBytes(lo)))
+		}
+		return n
 	}
 	boolean := func(flagName string) bool {
 		switch *raw[flagName] {
@@ -257,6 +279,7 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		}
 		c.Renditions = specs
 		c.RenderWorkers = int(integer("render-workers", 1))
+		c.RenderMemory = byteSize("render-memory", 32<<20)
 		c.VipsConcurrency = int(integer("vips-concurrency", 1))
 		c.PollInterval = duration("poll-interval")
 		c.ShutdownTimeout = duration("shutdown-timeout")
@@ -300,11 +323,83 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		c.MaxBulkFiles = int(integer("max-bulk-files", 1))
 		c.RateLimitToken = int(integer("rate-limit-token", 0))
 		c.RateLimitIP = int(integer("rate-limit-ip", 0))
+		c.MaxUploads = int(integer("max-uploads", 0))
+		c.UploadQueueWait = duration("upload-queue-wait")
+		c.MinUploadRate = byteSize("min-upload-rate", 0)
+		c.MinRateGrace = duration("min-upload-rate-grace")
 		if err := c.ProductImageLimits().Validate(); err != nil {
 			problems = append(problems, err)
 		}
 	}
 	return c, fs, errors.Join(problems...)
+}
+
+// parseBytes reads a size in bytes with an optional binary suffix: 512K,
+// 64M, 2G.
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	shift := 0
+	switch {
+	case strings.HasSuffix(s, "K"):
+		shift = 10
+	case strings.HasSuffix(s, "M"):
+		shift = 20
+	case strings.HasSuffix(s, "G"):
+		shift = 30
+	}
+	if shift > 0 {
+		s = s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("%q is not a size", s)
+	}
+	return n << shift, nil
+}
+
+// formatBytes writes n the way parseBytes reads it, in the largest whole
+// unit.
+func formatBytes(n int64) string {
+	for _, u := range []struct {
+		suffix string
+		shift  int
+	}{{"G", 30}, {"M", 20}, {"K", 10}} {
+		if n > 0 && n%(1<<u.shift) == 0 {
+			return strconv.FormatInt(n>>u.shift, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// defaultRenderMemory is a quarter of the memory this process may use (the
+// cgroup's limit in a container, else the machine's), between 256 MiB and
+// 1 GiB: past that, the cores rather than memory bound the renders.
+func defaultRenderMemory() int64 {
+	total := memInfoTotal()
+	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && (total == 0 || n < total) {
+			total = n
+		}
+	}
+	q := total / 4
+	return min(max(q, 256<<20), 1<<30) &^ (1<<20 - 1) // whole MiB
+}
+
+// memInfoTotal reads MemTotal from /proc/meminfo, or 0.
+func memInfoTotal() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
 
 // parseSpecs reads ';'-separated rendition specs. The note's "thumbnail"

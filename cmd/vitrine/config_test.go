@@ -54,6 +54,35 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if !slices.Equal(c.Renditions, vitrine.DefaultSpecs()) || c.Renditions[0].String() != "thumbnail=200x200,contain,jpeg,q85" || c.Renditions[1].String() != "medium=800x800,contain,jpeg,q90" {
 		t.Fatalf("got renditions %v, want the default set, starting with the note's thumbnail and medium", c.Renditions)
 	}
+	if c.RenderMemory < 256<<20 || c.RenderMemory > 1<<30 || c.RenderWorkers < 1 || c.MaxUploads != 64 || c.MinUploadRate != 16<<10 ||
+		c.RateLimitToken != 600 || c.RateLimitIP != 1200 {
+		t.Fatalf("got %+v, want the documented admission and rate limit defaults", c)
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		in   string
+		want int64 // -1: an error
+	}{
+		{"0", 0}, {"1048576", 1 << 20}, {"16K", 16 << 10}, {"512M", 512 << 20}, {"2G", 2 << 30}, {" 3M ", 3 << 20},
+		{"", -1}, {"-1M", -1}, {"1.5G", -1}, {"1T", -1}, {"M", -1}, {"99999999999G", -1},
+	} {
+		got, err := parseBytes(tt.in)
+		if tt.want < 0 {
+			if err == nil {
+				t.Errorf("parseBytes(%q): got %d, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("parseBytes(%q): got %d, %v, want %d", tt.in, got, err, tt.want)
+		}
+		if back, err := parseBytes(formatBytes(got)); err != nil || back != got {
+			t.Errorf("formatBytes(%d) = %q reads back as %d, %v", got, formatBytes(got), back, err)
+		}
+	}
 }
 
 func TestLoadConfigListsEveryProblem(t *testing.T) {

@@ -68,7 +68,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "data_dir", cfg.DataDir)
+	log.Info("serving", "addr", ln.Addr().String(), "data_dir", cfg.DataDir, "render_workers", cfg.RenderWorkers, "render_memory", formatBytes(cfg.RenderMemory))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

@@ -27,7 +27,7 @@ func runWork(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	log.Info("working", "render_workers", cfg.RenderWorkers)
+	log.Info("working", "render_workers", cfg.RenderWorkers, "render_memory", formatBytes(cfg.RenderMemory))
 	<-ctx.Done()
 	log.Info("stopping")
 	stop, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
