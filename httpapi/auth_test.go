@@ -121,3 +121,38 @@ func TestClientIP(t *testing.T) {
 		t.Errorf("write from 198.51.100.2: got %d, want 401", got)
 	}
 }
+
+// TestSecurityHeaders checks the headers every kind of response carries,
+// successes and errors alike, and that the admin page has its own CSP.
+func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	s.createProduct("book")
+	for _, req := range []request{
+		{method: "GET", path: "/api/products/", anonymous: true},
+		{method: "GET", path: "/api/products/book/", anonymous: true},
+		{method: "GET", path: "/nowhere", anonymous: true},
+		{method: "DELETE", path: "/api/products/book/", anonymous: true},
+		{method: "POST", path: "/api/products/", body: strings.NewReader("{"), ctype: "application/json"},
+		{method: "TRACE", path: "/api/products/"},
+		{method: "GET", path: "/healthz", anonymous: true},
+		{method: "GET", path: "/metrics", anonymous: true},
+		{method: "GET", path: "/media/products/none.png", anonymous: true},
+		{method: "GET", path: "/admin/", anonymous: true},
+	} {
+		r := s.serve(req)
+		h := r.Header()
+		for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin", "X-Frame-Options": "DENY"} {
+			if h.Get(k) != v {
+				t.Errorf("%s %s (%d): %s: got %q, want %q", req.method, req.path, r.Code, k, h.Get(k), v)
+			}
+		}
+		csp := h.Get("Content-Security-Policy")
+		switch {
+		case req.path == "/admin/" && (!strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'")):
+			t.Errorf("admin page: CSP %q, want its own with script-src 'self' and frame-ancestors 'none'", csp)
+		case req.path != "/admin/" && csp != "default-src 'none'; frame-ancestors 'none'; sandbox":
+			t.Errorf("%s %s (%d): CSP %q, want the sandboxing default", req.method, req.path, r.Code, csp)
+		}
+	}
+}

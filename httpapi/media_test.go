@@ -18,12 +18,15 @@ func TestMediaServing(t *testing.T) {
 	r := s.get(path).want(http.StatusOK)
 	h := r.Header()
 	want := map[string]string{
-		"Content-Type":           "image/png",
-		"X-Content-Type-Options": "nosniff",
-		"Cache-Control":          "public, max-age=31536000, immutable",
-		"Content-Disposition":    "inline",
-		"Accept-Ranges":          "bytes",
-		"Content-Length":         fmt.Sprint(len(data)),
+		"Content-Type":            "image/png",
+		"X-Content-Type-Options":  "nosniff",
+		"Cache-Control":           "public, max-age=31536000, immutable",
+		"Content-Disposition":     "inline",
+		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
+		"Referrer-Policy":         "same-origin",
+		"X-Frame-Options":         "DENY",
+		"Accept-Ranges":           "bytes",
+		"Content-Length":          fmt.Sprint(len(data)),
 	}
 	for k, v := range want {
 		if h.Get(k) != v {
