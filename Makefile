@@ -51,3 +51,20 @@ clean:
 .PHONY: bench
 bench: build
 	./bench/run.sh
+
+# load drives a vitrine it starts on loopback for 60 s: 16 clients uploading
+# 12 MP JPEGs and 200 readers of product pages and media, then waits for
+# every upload to be rendered and checks none was lost. The Markdown report
+# (latency per route, errors, uploads/s, peak RSS, PASS/FAIL per target)
+# goes to stdout and bench/out/load.md; see bench/load/main.go.
+# test-load is its short mode for CI: 10 s, 4 uploaders, 50 readers; there a
+# missed read p99 is reported but does not fail the run (-short).
+.PHONY: load test-load
+load: build
+	@mkdir -p bench/out
+	$(GO) run ./bench/load -build=false -vitrine $(BIN) -out bench/out/load.md -command "make load"
+
+test-load: build
+	@mkdir -p bench/out
+	$(GO) run ./bench/load -build=false -vitrine $(BIN) -short -duration 10s -uploaders 4 -readers 50 -drain-timeout 5m \
+		-out bench/out/load-short.md -command "make test-load"

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// server is a `vitrine serve` process started by the load test on a free
+// loopback port with a data directory of its own.
+type server struct {
+	Base    string // http://127.0.0.1:PORT
+	DataDir string
+	Token   string // admin scope: exempt from rate limits
+	cmd     *exec.Cmd
+	exited  chan error
+	log     *os.File
+}
+
+// buildVitrine builds the server binary the way `make build` does.
+func buildVitrine(ctx context.Context, path string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", path, "./cmd/vitrine")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build -o %s ./cmd/vitrine: %w", path, err)
+	}
+	return nil
+}
+
+// serverEnv is the environment of every vitrine command: ours, so that
+// VITRINE_DATABASE_URL, VITRINE_STORAGE_URL, VITRINE_RENDER_MEMORY and the
+// rest pass through, plus MALLOC_ARENA_MAX=2 when it is unset, as the
+// Makefile and the design ask for every libvips process.
+func serverEnv() []string {
+	env := os.Environ()
+	if os.Getenv("MALLOC_ARENA_MAX") == "" {
+		env = append(env, "MALLOC_ARENA_MAX=2")
+	}
+	return env
+}
+
+// startServer migrates a fresh data directory, creates an admin token and
+// starts `vitrine serve` on a free loopback port, logging to logPath. It
+// returns once /readyz answers 200.
+func startServer(ctx context.Context, vitrine, logPath string) (*server, error) {
+	dataDir, err := os.MkdirTemp("", "vitrine-load-")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{DataDir: dataDir, exited: make(chan error, 1)}
+	s.log, err = os.Create(logPath)
+	if err != nil {
+		os.RemoveAll(dataDir)
+		return nil, err
+	}
+	command := func(args ...string) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, vitrine, args...)
+		cmd.Env = serverEnv()
+		cmd.Stderr = s.log
+		return cmd
+	}
+	migrate := command("migrate", "--data-dir", dataDir)
+	migrate.Stdout = s.log
+	if err := migrate.Run(); err != nil {
+		s.cleanup(false)
+		return nil, fmt.Errorf("vitrine migrate: %w (see %s)", err, logPath)
+	}
+	out, err := command("token", "create", "--user", "load", "--scope", "admin", "--data-dir", dataDir).Output()
+	if err != nil {
+		s.cleanup(false)
+		return nil, fmt.Errorf("vitrine token create: %w (see %s)", err, logPath)
+	}
+	s.Token = strings.TrimSpace(string(out))
+	addr, err := freeAddr()
+	if err != nil {
+		s.cleanup(false)
+		return nil, err
+	}
+	s.Base = "http://" + addr
+	// Not CommandContext: the server is stopped with SIGTERM by stop, the
+	// way an operator stops it, never killed by a cancelled context.
+	s.cmd = exec.Command(vitrine, "serve", "--addr", addr, "--data-dir", dataDir)
+	s.cmd.Env = serverEnv()
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	if err := s.cmd.Start(); err != nil {
+		s.cleanup(false)
+		return nil, fmt.Errorf("vitrine serve: %w", err)
+	}
+	go func() { s.exited <- s.cmd.Wait() }()
+	if err := s.waitReady(ctx); err != nil {
+		s.stop()
+		s.cleanup(false)
+		return nil, err
+	}
+	return s, nil
+}
+
+// freeAddr returns a loopback address with a port nobody listens on now.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// waitReady polls /readyz until it answers 200, for at most 30 s.
+func (s *server) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-s.exited:
+			s.exited <- err // stop reads it again
+			return fmt.Errorf("vitrine serve exited before it was ready: %v (see %s)", err, s.log.Name())
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		resp, err := http.Get(s.Base + "/readyz")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("vitrine serve not ready after 30 s (see %s)", s.log.Name())
+}
+
+// Pid is the server's process id, for /proc.
+func (s *server) Pid() int { return s.cmd.Process.Pid }
+
+// Alive reports an error when the server has exited.
+func (s *server) Alive() error {
+	select {
+	case err := <-s.exited:
+		s.exited <- err
+		return fmt.Errorf("vitrine serve exited: %v (see %s)", err, s.log.Name())
+	default:
+		return nil
+	}
+}
+
+// stop sends SIGTERM and waits for the server to finish its requests and
+// jobs in flight, killing it after a minute.
+func (s *server) stop() error {
+	if err := s.Alive(); err != nil {
+		return err
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case err := <-s.exited:
+		if err != nil {
+			return fmt.Errorf("vitrine serve: %w (see %s)", err, s.log.Name())
+		}
+		return nil
+	case <-time.After(time.Minute):
+		s.cmd.Process.Kill()
+		return fmt.Errorf("vitrine serve did not stop within a minute of SIGTERM (see %s)", s.log.Name())
+	}
+}
+
+// cleanup closes the log and removes the data directory unless keep.
+func (s *server) cleanup(keep bool) {
+	s.log.Close()
+	if !keep {
+		os.RemoveAll(s.DataDir)
+	}
+}
+
+// statusKB returns a "Name: N kB" field of /proc/PID/status, or 0.
+func statusKB(pid int, field string) int {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return kb
+		}
+	}
+	return 0
+}
+
+// rssSampler reads the server's VmRSS every 100 ms and keeps the largest,
+// per phase of the run. VmHWM gives the true peak; the samples show in
+// which phase it happened.
+type rssSampler struct {
+	mu    sync.Mutex
+	phase string
+	max   map[string]int // kB per phase
+}
+
+func newRSSSampler() *rssSampler {
+	return &rssSampler{max: map[string]int{}}
+}
+
+// setPhase names the phase that the next samples belong to.
+func (r *rssSampler) setPhase(name string) {
+	r.mu.Lock()
+	r.phase = name
+	r.mu.Unlock()
+}
+
+// run samples until ctx is done.
+func (r *rssSampler) run(ctx context.Context, pid int) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		kb := statusKB(pid, "VmRSS")
+		r.mu.Lock()
+		r.max[r.phase] = max(r.max[r.phase], kb)
+		r.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// peak returns the largest sample of a phase, in kB.
+func (r *rssSampler) peak(phase string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.max[phase]
+}
+
+// cpuSeconds returns the user and system CPU time a process has used, from
+// /proc/PID/stat, or 0.
+func cpuSeconds(pid int) float64 {
+	data := readFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	// The command name in parentheses may hold spaces: count fields after it.
+	i := strings.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0
+	}
+	fields := strings.Fields(data[i+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseFloat(fields[11], 64) // field 14 of proc(5)
+	stime, _ := strconv.ParseFloat(fields[12], 64) // field 15
+	return (utime + stime) / clockTicks()
+}
+
+// clockTicks is the unit of /proc/PID/stat times: sysconf(_SC_CLK_TCK),
+// which is 100 on every Linux this runs on; getconf asks to be sure.
+func clockTicks() float64 {
+	if n, err := strconv.ParseFloat(output("getconf", "CLK_TCK"), 64); err == nil && n > 0 {
+		return n
+	}
+	return 100
+}
+
+// selfCPUSeconds returns the CPU time this load client has used.
+func selfCPUSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
