@@ -170,10 +170,12 @@ func run(ctx context.Context, o options, stdout io.Writer) (bool, error) {
 	rss.setPhase("drive")
 	rep.LoadBefore = loadAverage()
 	serverCPU, clientCPU := cpuSeconds(srv.Pid()), selfCPUSeconds()
+	driveStart := time.Now()
 	rep.Drive = drive(ctx, c, photos, targets, driveOptions{
 		Duration: o.duration, Uploaders: o.uploaders, Readers: o.readers,
 		Think: o.think, MaxUploads: o.maxUploads, Prefix: prefix,
 	})
+	driveEnd := time.Now()
 	rep.LoadAfter = loadAverage()
 	rep.ServerCPU, rep.ClientCPU = cpuSeconds(srv.Pid())-serverCPU, selfCPUSeconds()-clientCPU
 	rep.RSSDriveKB = rss.peak("drive")
@@ -198,6 +200,10 @@ func run(ctx context.Context, o options, stdout io.Writer) (bool, error) {
 	rep.StopErr = srv.stop()
 	if ctx.Err() != nil {
 		return false, ctx.Err()
+	}
+	rep.ServerTimes, err = serverLatencies(o.serverLog, driveStart, driveEnd, targets)
+	if err != nil {
+		progress("reading the server's log: %v", err)
 	}
 
 	rep.evaluate()

@@ -19,6 +19,7 @@ type report struct {
 	Started         time.Time
 	Photos          []photo
 	Drive           driveResult
+	ServerTimes     map[string][]time.Duration // by route: time in vitrine's handlers while driven
 	Render          renderResult
 	Files           *fileCheck
 	LoadBefore      string
@@ -194,8 +195,8 @@ func (r *report) write(b *strings.Builder) {
 		o.readers, o.readProducts, mediaPerPage, originalEvery, thinkText(o.think))
 	p("- a 503 or 429 with Retry-After is retried after the wait it asks for (at most %d times); latency is measured by the client, from sending the request to the last byte of the answer, for 2xx answers\n\n", maxRetries)
 
-	p("| route | requests | 2xx | p50 | p90 | p99 | max | other answers |\n")
-	p("|---|---:|---:|---:|---:|---:|---:|---|\n")
+	p("| route | requests | 2xx | p50 | p90 | p99 | max | server p50 | server p99 | other answers |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	names := make([]string, 0, len(d.Stats))
 	for name := range d.Stats {
 		names = append(names, name)
@@ -209,10 +210,13 @@ func (r *report) write(b *strings.Builder) {
 		for _, v := range rs.Statuses {
 			total += v
 		}
-		p("| `%s` | %d | %d | %s | %s | %s | %s | %s |\n", name, total, len(ok),
-			ms(percentile(ok, 0.5)), ms(percentile(ok, 0.9)), ms(percentile(ok, 0.99)), ms(percentile(ok, 1)), otherAnswers(rs))
+		server := sortedCopy(r.ServerTimes[name])
+		p("| `%s` | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", name, total, len(ok),
+			ms(percentile(ok, 0.5)), ms(percentile(ok, 0.9)), ms(percentile(ok, 0.99)), ms(percentile(ok, 1)),
+			ms(percentile(server, 0.5)), ms(percentile(server, 0.99)), otherAnswers(rs))
 	}
 	p("\n")
+	p("p50 to max: latency seen by the client; server p50 and p99: the time inside vitrine's handlers, from its log, of the requests it finished during the run. A client p99 far above the server's is time spent waiting outside the handlers: for a core, in the accept queue, in the client.\n\n")
 
 	up := d.Stats[routeUpload]
 	if up == nil {
