@@ -46,13 +46,15 @@ func (r *Renderer) Probe(ctx context.Context, path string) (vitrine.ImageInfo, e
 }
 
 // Verify decodes the whole file at path, at reduced scale where the format
-// allows it (JPEG at 1/8, WebP at up to 1/8, PNG in full but streamed), and
+// allows it (JPEG and WebP at up to 1/8, PNG in full but streamed), and
 // fails on truncation or any decode error. It proves an upload is not
 // corrupt before it is accepted. Call it only after the pixel count from
-// Probe has passed the upload limits. A file that is not a decodable JPEG,
-// PNG or WebP returns an Invalid *vitrine.Error; a cancelled ctx or a file
-// that cannot be opened, a plain error.
-func (r *Renderer) Verify(ctx context.Context, path string, info vitrine.ImageInfo) error {
+// Probe has passed the upload limits. The scale comes from the file's own
+// header, not from info, so a wrong info cannot make it shrink too far. A
+// file that is not a decodable JPEG, PNG or WebP returns an Invalid
+// *vitrine.Error; a cancelled ctx or a file that cannot be opened, a plain
+// error.
+func (r *Renderer) Verify(ctx context.Context, path string, _ vitrine.ImageInfo) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -71,8 +73,13 @@ func (r *Renderer) Verify(ctx context.Context, path string, info vitrine.ImageIn
 
 	im := &vimage{}
 	defer im.close()
-	if err := im.loadFile(f, path, verifyReduce(f, info)); err != nil {
+	if err := im.loadFile(f, path, 1); err != nil {
 		return invalidImage(err)
+	}
+	if reduce := verifyReduce(f, im.width(), im.height()); reduce > 1 {
+		if err := im.loadFile(f, path, reduce); err != nil {
+			return invalidImage(err)
+		}
 	}
 	if err := im.avg(); err != nil {
 		return invalidImage(err)
@@ -80,16 +87,21 @@ func (r *Renderer) Verify(ctx context.Context, path string, info vitrine.ImageIn
 	return nil
 }
 
-// verifyReduce picks the shrink-on-load factor for Verify. JPEG decodes at
-// 1/8 through libjpeg's DCT scaling whatever its size. libwebp scales to a
-// size, so a WebP smaller than 8 px on a side is shrunk less, to keep at
-// least one pixel.
-func verifyReduce(f vitrine.Format, info vitrine.ImageInfo) int {
+// verifyReduce picks the shrink-on-load factor for Verify from the stored
+// width and height: 8, or less for a side under 8 px. libjpeg scales by 1/2,
+// 1/4 or 1/8 and libwebp to a size; either must keep at least one pixel, for
+// libvips 8.14 aborts the whole process (a failed assertion, not an error)
+// on a JPEG shrunk on load to zero rows, a 1x1 JPEG at 1/8 for one.
+func verifyReduce(f vitrine.Format, width, height int) int {
+	side := min(width, height)
 	switch f {
 	case vitrine.JPEG:
-		return 8
+		r := 8
+		for r > 1 && r > side {
+			r /= 2
+		}
+		return r
 	case vitrine.WebP:
-		side := min(info.Width, info.Height)
 		return max(1, min(8, side))
 	}
 	return 1

@@ -3,6 +3,7 @@ package vips
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"image"
 	"image/color"
 	"image/gif"
@@ -132,6 +133,12 @@ func TestVerify(t *testing.T) {
 		{"truncated png", pngData[:len(pngData)/2], true},
 		{"truncated webp", webp[:len(webp)/2], true},
 		{"png bomb header", bombPNG(5000, 5000), true},
+		// libvips 8.14 aborts the process (a failed assertion) on a JPEG
+		// shrunk on load to zero rows: a side under 8 px at 1/8.
+		{"jpeg 1x1", encodeJPEG(t, pattern(1, 1)), false},
+		{"jpeg 7x3", encodeJPEG(t, pattern(7, 3)), false},
+		{"jpeg 1x300", encodeJPEG(t, pattern(1, 300)), false},
+		{"jpeg header 65500x1", jpegWithSize(jpg, 65500, 1), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,6 +147,10 @@ func TestVerify(t *testing.T) {
 			info, err := r.Probe(context.Background(), path)
 			if err == nil {
 				err = r.Verify(context.Background(), path, info)
+			}
+			// Verify takes the scale from the file, whatever info says.
+			if errWrong := r.Verify(context.Background(), path, vitrine.ImageInfo{Format: vitrine.JPEG, Width: 4000, Height: 4000}); (errWrong == nil) != (err == nil) {
+				t.Errorf("with a wrong info: got %v, want %v", errWrong, err)
 			}
 			// libwebp reads the whole container to parse a header, so a
 			// truncated WebP fails in Probe already; either is fine.
@@ -173,4 +184,18 @@ func TestVerifyCancelled(t *testing.T) {
 	if err := NewRenderer().Verify(ctx, path, vitrine.ImageInfo{}); err != context.Canceled {
 		t.Errorf("got %v, want %v", err, context.Canceled)
 	}
+}
+
+// jpegWithSize returns jpg with the size in its SOF0 header changed: the
+// header declares w x h, the data is still the small image's.
+func jpegWithSize(jpg []byte, w, h int) []byte {
+	out := bytes.Clone(jpg)
+	for i := 2; i+9 <= len(out) && out[i] == 0xFF; i += 2 + int(binary.BigEndian.Uint16(out[i+2:])) {
+		if out[i+1] == 0xC0 {
+			binary.BigEndian.PutUint16(out[i+5:], uint16(h))
+			binary.BigEndian.PutUint16(out[i+7:], uint16(w))
+			break
+		}
+	}
+	return out
 }
