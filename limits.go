@@ -129,15 +129,26 @@ func (l UploadLimits) Check(info ImageInfo) error {
 }
 
 // BaseName returns the last element of a client's file name, as Django keeps
-// it (both / and \ separate), clipped to 255 bytes. It is for messages only.
+// it (both / and \ separate), clipped to 255 bytes. A name over 255 bytes
+// keeps its extension and loses the end of its stem, as Django's
+// UploadedFile._set_name does, so that a long name still passes CheckName.
+// It is for messages and the extension check only, never a path.
 func BaseName(filename string) string {
 	filename = strings.ReplaceAll(filename, "\\", "/")
 	filename = path.Base(filename)
 	if filename == "." || filename == "/" {
 		return ""
 	}
-	return clip(strings.ToValidUTF8(filename, "\uFFFD"), 255)
+	filename = strings.ToValidUTF8(filename, "\uFFFD")
+	if len(filename) <= maxNameBytes {
+		return filename
+	}
+	ext := clip(path.Ext(filename), maxNameBytes)
+	return clip(strings.TrimSuffix(filename, path.Ext(filename)), maxNameBytes-len(ext)) + ext
 }
+
+// maxNameBytes is the longest file name BaseName returns, Django's 255.
+const maxNameBytes = 255
 
 func formatName(f Format) string {
 	switch f {

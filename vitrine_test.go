@@ -157,6 +157,30 @@ func TestUploadLimits(t *testing.T) {
 	}
 }
 
+func TestBaseName(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("字", 340) // 1020 bytes
+	tests := []struct{ in, want string }{
+		{"a.png", "a.png"}, {"../../etc/passwd.png", "passwd.png"}, {`..\..\evil.png`, "evil.png"},
+		{"../", ".."}, {"", ""}, {"/", ""}, {"a\xff.png", "a\uFFFD.png"},
+		{long + ".png", long[:249] + ".png"},
+		{strings.Repeat("a", 300), strings.Repeat("a", 255)},
+		{"a." + strings.Repeat("b", 300), "." + strings.Repeat("b", 254)},
+	}
+	for _, tt := range tests {
+		if got := vitrine.BaseName(tt.in); got != tt.want {
+			t.Errorf("BaseName(%q): got %q, want %q", clipTest(tt.in), clipTest(got), clipTest(tt.want))
+		}
+	}
+}
+
+func clipTest(s string) string {
+	if len(s) > 40 {
+		return s[:20] + "..." + s[len(s)-20:]
+	}
+	return s
+}
+
 func TestSpecs(t *testing.T) {
 	t.Parallel()
 	for _, sp := range vitrine.DefaultSpecs() {
