@@ -9,6 +9,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"strings"
@@ -21,6 +22,11 @@ import (
 const (
 	maxFieldBytes = 1 << 20 // JSON, urlencoded and multipart text fields together
 	maxParts      = 1000
+	// maxPartHeaderBytes caps one part's header lines. mime/multipart takes
+	// up to 10 MiB of them; a real browser's part header (name, filename,
+	// Content-Type) is under 1 KiB, and Django reads at most 1 KiB. 8 KiB
+	// leaves room for long file names.
+	maxPartHeaderBytes = 8 << 10
 )
 
 // bodyLimits says what one route accepts in a body.
@@ -198,6 +204,9 @@ func readMultipart(w http.ResponseWriter, r *http.Request, b *requestBody, bound
 		if parts > maxParts {
 			return vitrine.Errorf(vitrine.Malformed, "Multipart form parse error - more than %d parts.", maxParts)
 		}
+		if headerBytes(part.Header) > maxPartHeaderBytes {
+			return vitrine.Errorf(vitrine.Malformed, "Multipart form parse error - a part header is over %d bytes.", maxPartHeaderBytes)
+		}
 		name := part.FormName()
 		if name == "" {
 			part.Close()
@@ -233,6 +242,18 @@ func readMultipart(w http.ResponseWriter, r *http.Request, b *requestBody, bound
 		}
 		b.files[name] = append(b.files[name], f)
 	}
+}
+
+// headerBytes is the size of a part's header lines as sent: "Key: value"
+// and CRLF each.
+func headerBytes(h textproto.MIMEHeader) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(": ") + len(v) + len("\r\n")
+		}
+	}
+	return n
 }
 
 // fileName returns the client's file name of a part and whether the part is

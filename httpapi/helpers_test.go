@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 // testServer is the real handler over a real SQLite database, a real media
 // directory, real libvips and real River workers, all in t.TempDir().
 type testServer struct {
-	t      *testing.T
+	t      testing.TB
 	h      http.Handler
 	pool   *sqldb.Pool
 	db     *sqldb.DB
@@ -63,7 +63,7 @@ type jobEvent struct{}
 
 type serverOption func(*httpapi.Config)
 
-func newTestServer(t *testing.T, opts ...serverOption) *testServer {
+func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -136,11 +136,11 @@ func (s *testServer) newToken(scope vitrine.Scope, expires *time.Time) string {
 // response is a recorded answer with helpers to read it.
 type response struct {
 	*httptest.ResponseRecorder
-	t *testing.T
+	t testing.TB
 }
 
 // json decodes the body into a value of type T.
-func decodeAs[T any](t *testing.T, r *response) T {
+func decodeAs[T any](t testing.TB, r *response) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(r.Body.Bytes(), &v); err != nil {
@@ -236,7 +236,7 @@ type upload struct {
 	data        []byte
 }
 
-func multipartBody(t *testing.T, fields [][2]string, files []upload) (*bytes.Buffer, string) {
+func multipartBody(t testing.TB, fields [][2]string, files []upload) (*bytes.Buffer, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -463,7 +463,7 @@ func id(obj map[string]any) string {
 }
 
 // testWriter sends log lines to the test's log, shown only on failure.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))

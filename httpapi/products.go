@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,7 +44,9 @@ func handleProductList(log *slog.Logger, products productStore, pres presenter) 
 		}
 		if s := query.Get("page"); s != "" && s != "last" {
 			n, err := strconv.Atoi(s)
-			if err != nil || n < 1 {
+			// A page whose offset would overflow int can hold nothing:
+			// refuse it here, before (page-1)*page_size wraps around.
+			if err != nil || n < 1 || n > math.MaxInt/q.PageSize {
 				writeError(w, r, log, vitrine.Errorf(vitrine.NotFound, "Invalid page."))
 				return
 			}

@@ -72,7 +72,11 @@ func apiRoutes(d deps) []route {
 // addRoutes registers every route on mux.
 func addRoutes(mux *http.ServeMux, d deps) {
 	for _, rt := range apiRoutes(d) {
-		h := authenticate(d.log, d.tokens, byMethod(d.log, rt.methods))
+		h := byMethod(d.log, rt.methods)
+		if strings.Contains(rt.path, "{slug}") {
+			h = validSlug(d.log, h)
+		}
+		h = authenticate(d.log, d.tokens, h)
 		mux.Handle(rt.path+"{$}", h)
 		mux.Handle(strings.TrimSuffix(rt.path, "/"), h)
 	}
@@ -91,6 +95,20 @@ func addRoutes(mux *http.ServeMux, d deps) {
 	}
 	mux.Handle("GET /readyz", handleReady(d.log, d.ready))
 	mux.Handle("/", handleNotFound(d.log))
+}
+
+// validSlug answers 404 for a path whose {slug} is not a valid slug, as if
+// the route's pattern were Django's <slug:slug>: no product can have it, and
+// PostgreSQL fails a query holding a NUL or bad UTF-8 instead of finding
+// nothing.
+func validSlug(log *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := vitrine.ParseSlug(r.PathValue("slug")); err != nil {
+			writeError(w, r, log, vitrine.Errorf(vitrine.NotFound, "Not found."))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // byMethod dispatches on the request method. OPTIONS describes the route
