@@ -9,43 +9,24 @@
 # - When VITRINE_TEST_POSTGRES_URL is set (CI sets it), the store, HTTP and
 #   command tests run a second time on PostgreSQL, each test in a schema of
 #   its own; the many-nodes test needs it.
+# - The chaos test (25 SIGKILLs per shape, see scripts/chaos.sh) runs once
+#   at the end, on SQLite and local files and, with PostgreSQL, on
+#   PostgreSQL and S3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-versitygw_version=v1.8.0
-gobin=$(go env GOPATH)/bin
-if [[ ! -x $gobin/versitygw ]]; then
-  echo "test: installing versitygw $versitygw_version (the S3 server of the tests)" >&2
-  GOFLAGS= go install "github.com/versity/versitygw/cmd/versitygw@$versitygw_version"
-fi
-
-# A free port: try random ones until nothing answers there.
-port=
-for _ in $(seq 50); do
-  p=$((20000 + RANDOM % 20000))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[[ -n $port ]] || { echo "test: no free port for the S3 server" >&2; exit 1; }
-
-s3root=$(mktemp -d)
-mkdir -p "$s3root/vitrine-test"
-export AWS_ACCESS_KEY_ID=vitrinetest AWS_SECRET_ACCESS_KEY=vitrinetestsecret
-"$gobin/versitygw" --access "$AWS_ACCESS_KEY_ID" --secret "$AWS_SECRET_ACCESS_KEY" \
-  --port "127.0.0.1:$port" posix "$s3root" >"$s3root.log" 2>&1 &
-s3pid=$!
-trap 'kill $s3pid 2>/dev/null; rm -rf "$s3root" "$s3root.log"' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-  sleep 0.1
-done
-export VITRINE_TEST_S3_URL="s3://vitrine-test?endpoint=http://127.0.0.1:$port&path_style=1&region=us-east-1"
+. scripts/s3.sh
 
 postgres=${VITRINE_TEST_POSTGRES_URL:-}
 echo "test: SQLite, local files and S3 at 127.0.0.1:$port" >&2
-VITRINE_TEST_POSTGRES_URL= go test -count=1 ./...
+VITRINE_TEST_POSTGRES_URL= go test -count=1 -skip '^TestChaos$' ./...
 if [[ -n $postgres ]]; then
   echo "test: again on PostgreSQL" >&2
-  VITRINE_TEST_POSTGRES_URL=$postgres go test -count=1 ./sqldb/... ./httpapi/... ./cmd/...
+  VITRINE_TEST_POSTGRES_URL=$postgres go test -count=1 -skip '^TestChaos$' ./sqldb/... ./httpapi/... ./cmd/...
 else
   echo "test: VITRINE_TEST_POSTGRES_URL is not set: the PostgreSQL runs and the many-nodes test were skipped" >&2
 fi
+
+# The chaos test once, on every shape there is (see scripts/chaos.sh).
+echo "test: chaos (25 kills per shape)" >&2
+go test -count=1 -run '^TestChaos$' ./cmd/vitrine
