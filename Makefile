@@ -41,6 +41,14 @@ test: deps vet
 test-race: deps
 	$(GO) test -race -count=1 ./...
 
+# test-chaos kills vitrine serve with SIGKILL 25 times under uploads and
+# deletes and checks that nothing was lost or leaked: on SQLite and local
+# files, and on PostgreSQL and S3 when VITRINE_TEST_POSTGRES_URL is set
+# (see scripts/chaos.sh). About a minute per shape. make test runs it too.
+.PHONY: test-chaos
+test-chaos: deps
+	./scripts/chaos.sh
+
 clean:
 	rm -rf bin
 
