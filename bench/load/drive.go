@@ -230,6 +230,12 @@ func uploader(run context.Context, c *client, i int, photos []photo, o driveOpti
 // one page in originalEvery), then a pause of 0 to 2*think.
 func reader(run context.Context, c *client, i int, targets []readTarget, think time.Duration, pages *atomic.Int64, st stats) {
 	rng := rand.New(rand.NewPCG(uint64(i), 0x726561646572))
+	// Readers arrive spread over one pause, as the visitors of a shop
+	// that is already open do: 200 first pages in the same millisecond
+	// would measure a start-up burst that no steady load has.
+	if think > 0 {
+		sleep(run, time.Duration(rng.Int64N(int64(2*think))))
+	}
 	for page := 0; run.Err() == nil; page++ {
 		t := targets[rng.IntN(len(targets))]
 		c.send(run, st, routeDetail, "GET", t.DetailURL, nil, "", false)

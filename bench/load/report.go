@@ -29,6 +29,7 @@ type report struct {
 	PeakKB          int     // VmHWM at the end: the true peak of the whole life
 	ServerCPU       float64 // CPU seconds the server used while driven
 	ClientCPU       float64 // CPU seconds this client used meanwhile
+	ServerWait      float64 // seconds the server's threads waited for a core meanwhile
 	AliveAfterDrive error   // the server exited during the run
 	StopErr         error   // SIGTERM did not stop it cleanly
 
@@ -249,8 +250,8 @@ func (r *report) write(b *strings.Builder) {
 			p("- first problem: %s\n", f.FirstProblem)
 		}
 	}
-	p("- CPU while driven: the server used %.0f s, this client %.0f s, of the %.0f s that %d cores offer in %.1f s (the rest went to other work on the machine, or idled)\n",
-		r.ServerCPU, r.ClientCPU, float64(m.CPUs)*secs, m.CPUs, secs)
+	p("- CPU while driven: the server used %.0f s, this client %.0f s, of the %.0f s that %d cores offer in %.1f s (the rest went to other work on the machine, or idled); the server's threads waited %.1f s in all, runnable, for a core\n",
+		r.ServerCPU, r.ClientCPU, float64(m.CPUs)*secs, m.CPUs, secs, r.ServerWait)
 	p("- server memory: VmHWM %s over its whole life; largest VmRSS sampled every 100 ms: %s while driven, %s while rendering the backlog\n",
 		mibK(r.PeakKB), mibK(r.RSSDriveKB), mibK(r.RSSDrainKB))
 	if r.StopErr != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -257,6 +258,22 @@ func cpuSeconds(pid int) float64 {
 	utime, _ := strconv.ParseFloat(fields[11], 64) // field 14 of proc(5)
 	stime, _ := strconv.ParseFloat(fields[12], 64) // field 15
 	return (utime + stime) / clockTicks()
+}
+
+// runQueueSeconds returns how long the threads of a process have waited,
+// runnable, for a core (the second field of /proc/PID/task/TID/schedstat),
+// summed. Latency that the handlers did not spend working was spent here
+// or before the server read the request.
+func runQueueSeconds(pid int) float64 {
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/schedstat")
+	var ns float64
+	for _, t := range tasks {
+		if fields := strings.Fields(readFile(t)); len(fields) >= 2 {
+			v, _ := strconv.ParseFloat(fields[1], 64)
+			ns += v
+		}
+	}
+	return ns / 1e9
 }
 
 // clockTicks is the unit of /proc/PID/stat times: sysconf(_SC_CLK_TCK),
