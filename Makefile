@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # arenas keep it flat (see docs and ../shared/bench/FINDINGS.md).
 export MALLOC_ARENA_MAX := 2
 
-.PHONY: all deps build run test test-race vet clean
+.PHONY: all deps build run test test-e2e test-race vet clean
 
 all: build
 
@@ -37,6 +37,22 @@ vet: deps
 # is set (see scripts/test.sh).
 test: deps vet
 	./scripts/test.sh
+	@if [ -x /usr/bin/chromium ]; then $(MAKE) --no-print-directory test-e2e; \
+	else echo "test: /usr/bin/chromium is missing: the browser tests (make test-e2e) were skipped; apt-get install chromium"; fi
+
+# test-e2e runs the browser tests in e2e/: the admin page and the design
+# note's frontend code (examples/) in Debian's Chromium, driven by
+# playwright-core, against a real bin/vitrine. It needs Node and npm (the
+# packages come from the npm registry, pinned by the lock files) and
+# /usr/bin/chromium. Each test saves screenshots to e2e/out/. After one
+# make test-e2e, `npm run screenshots` in e2e/ runs them again and refreshes
+# the README's pictures in docs/screenshots/ (shrunk with pngquant and
+# optipng when they are installed).
+test-e2e: build
+	@command -v npm >/dev/null || { echo "test-e2e: node and npm are missing: apt-get install nodejs npm"; exit 1; }
+	@test -x /usr/bin/chromium || { echo "test-e2e: /usr/bin/chromium is missing: apt-get install chromium"; exit 1; }
+	cd examples && npm ci --no-audit --no-fund && npm run --silent build
+	cd e2e && npm ci --no-audit --no-fund && node --test --test-reporter=spec *.test.js
 
 test-race: deps
 	$(GO) test -race -count=1 ./...
