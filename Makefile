@@ -52,7 +52,7 @@ test-e2e: build
 	@command -v npm >/dev/null || { echo "test-e2e: node and npm are missing: apt-get install nodejs npm"; exit 1; }
 	@test -x /usr/bin/chromium || { echo "test-e2e: /usr/bin/chromium is missing: apt-get install chromium"; exit 1; }
 	cd examples && npm ci --no-audit --no-fund && npm run --silent build
-	cd e2e && npm ci --no-audit --no-fund && node --test --test-reporter=spec *.test.js
+	cd e2e && npm ci --no-audit --no-fund && node --test --test-timeout=180000 --test-reporter=spec *.test.js
 
 test-race: deps
 	$(GO) test -race -count=1 ./...

@@ -28,23 +28,29 @@ describe('admin page, more', () => {
   }
 
   before(async () => {
-    v = await startVitrine('admin-more');
-    browser = await launch();
-    // 25 products, so the list has two pages. They are created last
-    // first, so the list (newest first) starts with the first names, which
-    // have pictures; the glass carafe has three.
-    for (const [i, name] of [...NAMES.entries()].reverse()) {
-      const slug = name.toLowerCase().replace(/ /g, '-');
-      await v.api('POST', '/api/products/', { name, slug, price: `${(9 + i * 3.5).toFixed(2)}`, description: `A ${name.toLowerCase()}.` });
-      const count = slug === 'glass-carafe' ? 3 : i < 8 ? 1 : 0;
-      const files = Array.from({ length: count }, (_, k) => ({
-        name: `${slug}-${k}.png`, data: product((i * 47 + k * 120) % 360, { width: 480, height: 480 }) }));
-      if (files.length) await addImages(slug, files);
+    // Chromium starts while the catalog is filled.
+    const launching = launch();
+    try {
+      v = await startVitrine('admin-more');
+      // 25 products, so the list has two pages. They are created last
+      // first, so the list (newest first) starts with the first names, which
+      // have pictures; the glass carafe has three.
+      for (const [i, name] of [...NAMES.entries()].reverse()) {
+        const slug = name.toLowerCase().replace(/ /g, '-');
+        await v.api('POST', '/api/products/', { name, slug, price: `${(9 + i * 3.5).toFixed(2)}`, description: `A ${name.toLowerCase()}.` });
+        const count = slug === 'glass-carafe' ? 3 : i < 8 ? 1 : 0;
+        const files = Array.from({ length: count }, (_, k) => ({
+          name: `${slug}-${k}.png`, data: product((i * 47 + k * 120) % 360, { width: 480, height: 480 }) }));
+        if (files.length) await addImages(slug, files);
+      }
+      await v.until('every image rendered', async () => {
+        const list = await v.api('GET', '/api/products/?page_size=100');
+        return list.results.every((p) => p.images.every((img) => img.status === 'ready'));
+      });
+    } finally {
+      // Set even when the setup failed, so after() closes it.
+      browser = await launching;
     }
-    await v.until('every image rendered', async () => {
-      const list = await v.api('GET', '/api/products/?page_size=100');
-      return list.results.every((p) => p.images.every((img) => img.status === 'ready'));
-    });
   });
 
   after(async () => {
@@ -102,6 +108,7 @@ describe('admin page, more', () => {
     await page.getByText('25 products').waitFor();
     await page.getByText('Your token was refused. Sign in again to make changes.').waitFor();
     assert.equal(await page.evaluate(() => sessionStorage.getItem('vitrine.token')), null);
+    await screenshot(page, 'admin-token-refused');
     assertClean(page);
     await page.context().close();
   });
@@ -201,6 +208,7 @@ describe('admin page, more', () => {
     const shown = await page.$$eval('#gallery .image-card', (els) => els.map((el) => Number(el.dataset.id)));
     assert.deepEqual(shown, images.map((img) => img.id));
     assert.equal(images[0].id, already.id);
+    await screenshot(page.locator('#gallery'), 'admin-picked');
     assertClean(page);
     await page.context().close();
   });
@@ -266,6 +274,7 @@ describe('admin page, more', () => {
     const positions = want.map((w) => seen.indexOf(w));
     assert.ok(positions.every((pos) => pos >= 0), `not reached: ${want.filter((w, i) => positions[i] < 0)} in ${seen}`);
     assert.deepEqual([...positions].sort((a, b) => a - b), positions, `focus order: ${seen}`);
+    await screenshot(page, 'admin-keyboard-focus'); // focus on "Delete product"
     assertClean(page);
     await page.context().close();
   });

@@ -24,8 +24,12 @@ describe('admin page', () => {
   const card = (id) => page.locator(`#gallery .image-card[data-id="${id}"]`);
 
   before(async () => {
-    v = await startVitrine('admin');
-    browser = await launch();
+    const launching = launch(); // Chromium starts while vitrine does
+    try {
+      v = await startVitrine('admin');
+    } finally {
+      browser = await launching;
+    }
     page = await newPage(browser);
   });
 
@@ -162,7 +166,7 @@ describe('admin page', () => {
     // The pictures really load.
     await page.waitForFunction(() => [...document.querySelectorAll('#gallery .thumb img')].every((i) => i.complete && i.naturalWidth > 0));
     await page.locator('#gallery .summary', { hasText: '3 images · 3 without alt text' }).waitFor();
-    await screenshot(page, 'admin-gallery-uploaded', { fullPage: true });
+    await screenshot(page, 'admin-gallery-uploaded');
     // The finished upload rows go with one button; the cards stay.
     await page.getByRole('button', { name: 'Clear finished uploads' }).click();
     assert.equal(await page.locator('#gallery .upload').count(), 0);
@@ -182,6 +186,7 @@ describe('admin page', () => {
     }, want);
     await v.until('the API to have the dragged order', async () => JSON.stringify(await apiOrder()) === JSON.stringify(want));
     await page.locator('#announcer', { hasText: 'to position 1 of 3' }).waitFor();
+    await screenshot(page.locator('#gallery .images'), 'admin-dragged');
   });
 
   test('reorder with the keyboard', async () => {
@@ -217,6 +222,7 @@ describe('admin page', () => {
     await v.until('blue back in second place', async () => same(await apiOrder(), want));
     await page.waitForFunction((w) => JSON.stringify([...document.querySelectorAll('#gallery .image-card')]
       .map((el) => Number(el.dataset.id))) === JSON.stringify(w), want);
+    await screenshot(page.locator('#gallery .images'), 'admin-keyboard-moved');
   });
 
   test('the order is kept after a reload', async () => {
@@ -227,6 +233,7 @@ describe('admin page', () => {
     assert.deepEqual(await apiOrder(), [red, blue, green]);
     // Signed in still: the token survived the reload.
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await screenshot(page, 'admin-reloaded');
   });
 
   test('set the primary image', async () => {
@@ -236,6 +243,7 @@ describe('admin page', () => {
     const images = await v.api('GET', `/api/products/${slug}/images/`);
     assert.deepEqual(images.filter((img) => img.is_primary).map((img) => img.id), [green]);
     assert.equal(await page.locator('#gallery .badge.primary').count(), 1);
+    await screenshot(page.locator('#gallery .images'), 'admin-primary');
   });
 
   test('edit alt text inline', async () => {
@@ -256,8 +264,6 @@ describe('admin page', () => {
     await caption.press('Tab'); // leaving the field saves too
     await card(red).getByText('Caption saved.').waitFor();
     assert.equal((await v.api('GET', `/api/products/${slug}/images/${red}/`)).caption, 'Glazed by hand');
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await screenshot(page, 'admin-product', { fullPage: true });
 
     // The gallery for the README (the upload rows went with the reload).
     await quiet(page);

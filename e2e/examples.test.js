@@ -38,8 +38,12 @@ describe('the note\'s frontend code, from another origin', () => {
     }
     site = await serveFolder(examples);
     stranger = await serveFolder(examples);
-    v = await startVitrine('examples', { VITRINE_CORS_ORIGINS: site.url });
-    browser = await launch();
+    const launching = launch(); // Chromium starts while vitrine does
+    try {
+      v = await startVitrine('examples', { VITRINE_CORS_ORIGINS: site.url });
+    } finally {
+      browser = await launching;
+    }
     await v.api('POST', '/api/products/', { name: 'Django book', slug, description: 'A book', price: '19.99' });
   });
 
@@ -103,6 +107,7 @@ describe('the note\'s frontend code, from another origin', () => {
     // vitrine did not allow the preflight, so no upload reached it.
     const images = await v.api('GET', `/api/products/${slug}/images/`);
     assert.equal(images.length, 5);
+    await screenshot(page, 'example-refused');
     await page.context().close();
   });
 });

@@ -1,6 +1,6 @@
-// images.js makes the test pictures in Node: small PNG files (and one JPEG
-// header-only fake) built byte by byte, so the repository holds no image
-// files and every run uses the same bytes.
+// images.js makes the test pictures in Node: PNG files built byte by byte
+// (and one text file named .png), so the repository holds no image files
+// and every run uses the same bytes.
 
 import zlib from 'node:zlib';
 
@@ -25,19 +25,9 @@ function chunk(type, data) {
   return Buffer.concat([len, body, crc]);
 }
 
-// png encodes an RGB picture; pixel(x, y) returns [r, g, b].
-export function png(width, height, pixel) {
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  let o = 0;
-  for (let y = 0; y < height; y++) {
-    raw[o++] = 0; // filter: none
-    for (let x = 0; x < width; x++) {
-      const [r, g, b] = pixel(x, y);
-      raw[o++] = r;
-      raw[o++] = g;
-      raw[o++] = b;
-    }
-  }
+// encodePNG encodes an RGB picture from raw rows: each row is a filter byte
+// (0, none) and width*3 bytes of RGB.
+function encodePNG(width, height, raw) {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -46,7 +36,7 @@ export function png(width, height, pixel) {
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IDAT', zlib.deflateSync(raw, { level: 1 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }
@@ -62,24 +52,32 @@ function rng(seed) {
 }
 
 // product draws a recognisable test "product": a coloured disc on a
-// gradient, with grain of the given strength (0 for a small file).
+// gradient, with grain of the given strength (0 for a small file). It
+// writes the bytes directly: the tests make a few dozen of these.
 export function product(hue, { width = 640, height = 480, grain = 0, seed = 1 } = {}) {
-  const [r0, g0, b0] = hsl(hue, 0.65, 0.55);
+  const disc = hsl(hue, 0.65, 0.55);
   const [r1, g1, b1] = hsl((hue + 40) % 360, 0.55, 0.85);
   const rand = rng(seed);
   const cx = width / 2;
   const cy = height / 2;
-  const rad = Math.min(width, height) * 0.32;
-  return png(width, height, (x, y) => {
+  const rad2 = (Math.min(width, height) * 0.32) ** 2;
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  const clamp = (v) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+  let o = 0;
+  for (let y = 0; y < height; y++) {
+    raw[o++] = 0; // filter: none
     const t = y / height;
-    let c = [r1 * (1 - t) + 255 * t, g1 * (1 - t) + 255 * t, b1 * (1 - t) + 255 * t];
-    if ((x - cx) ** 2 + (y - cy) ** 2 < rad * rad) c = [r0, g0, b0];
-    if (grain) {
-      const n = (rand() - 128) * grain / 128;
-      c = c.map((v) => v + n);
+    const bg = [r1 * (1 - t) + 255 * t, g1 * (1 - t) + 255 * t, b1 * (1 - t) + 255 * t];
+    const dy2 = (y - cy) ** 2;
+    for (let x = 0; x < width; x++) {
+      const c = (x - cx) ** 2 + dy2 < rad2 ? disc : bg;
+      const n = grain ? (rand() - 128) * grain / 128 : 0;
+      raw[o++] = clamp(c[0] + n);
+      raw[o++] = clamp(c[1] + n);
+      raw[o++] = clamp(c[2] + n);
     }
-    return c.map((v) => Math.max(0, Math.min(255, Math.round(v))));
-  });
+  }
+  return encodePNG(width, height, raw);
 }
 
 function hsl(h, s, l) {

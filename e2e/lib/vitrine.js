@@ -52,7 +52,10 @@ export async function startVitrine(name, env = {}) {
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('vitrine did not answer /healthz within 20s');
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL'); // a live child would keep the test process from ending
+      throw new Error(`vitrine did not answer /healthz within 20s; see e2e/out/${name}.vitrine.log`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 
