@@ -5,6 +5,9 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startVitrine } from './lib/vitrine.js';
 import { launch, newPage, screenshot, assertClean, quiet } from './lib/browser.js';
 import { product } from './lib/images.js';
@@ -162,6 +165,14 @@ describe('admin page, more', () => {
     // 150 px is below the single image's 200 px minimum.
     await page.setInputFiles('#single-file', { name: 'tiny.png', mimeType: 'image/png', buffer: product(30, { width: 150, height: 150 }) });
     await single.locator('.error', { hasText: 'tiny.png: Image dimensions too small. Minimum 200x200 pixels.' }).waitFor();
+    // A file far over the size limit is refused before it is read; the
+    // page says so in megabytes, not with the server's byte count.
+    // (Given by path: sending 7 MB through the DevTools protocol is slow.)
+    const huge = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'vitrine-e2e-')), 'huge.png');
+    fs.writeFileSync(huge, Buffer.concat([product(30), Buffer.alloc(7 * 1024 * 1024)]));
+    await page.setInputFiles('#single-file', huge);
+    await single.locator('.error', { hasText: 'huge.png: This file is too large to upload (7.0 MB).' }).waitFor();
+    fs.rmSync(path.dirname(huge), { recursive: true });
 
     await page.setInputFiles('#single-file', { name: 'throw.png', mimeType: 'image/png', buffer: product(200) });
     await single.locator('img').waitFor();

@@ -6,6 +6,8 @@
 // origin and paths are absolute ("/api/..."): no base URL to configure, and
 // the CSP's connect-src 'self' allows exactly this.
 
+import { formatBytes } from './dom.js';
+
 const TOKEN_KEY = 'vitrine.token';
 
 // The token lives in sessionStorage: it survives a reload but not the tab,
@@ -147,6 +149,14 @@ export function upload(method, path, formData, onProgress) {
     xhr.onerror = () => reject(new ApiError(0, null));
     xhr.send(formData);
   });
+}
+
+// uploadMessage says in plain words why file was not uploaded. A request
+// far over the server's size limit is refused before it is read (413, the
+// limit given in bytes): the user is told the file's size instead.
+export function uploadMessage(err, file) {
+  if (err.status === 413) return `This file is too large to upload (${formatBytes(file.size)}).`;
+  return err.message;
 }
 
 // productPath builds /api/products/{slug}/... with the slug escaped, so a slug

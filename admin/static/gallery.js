@@ -8,7 +8,7 @@
 // through reconcile(), which updates the cards in place rather than
 // rebuilding them, so focus and half-typed alt text survive a poll.
 
-import { request, upload, productPath } from './api.js';
+import { request, upload, uploadMessage, productPath } from './api.js';
 import { h, announce, confirmAction, formatBytes } from './dom.js';
 
 // How often to ask for the gallery while images are rendering. A phone
@@ -199,9 +199,10 @@ class Gallery {
     } catch (err) {
       row.row.dataset.state = 'failed';
       row.row.classList.add('failed');
-      row.status.textContent = err.message;
+      const message = uploadMessage(err, file);
+      row.status.textContent = message;
       row.status.setAttribute('role', 'alert');
-      return { ok: false, name: file.name, message: err.message };
+      return { ok: false, name: file.name, message };
     } finally {
       this.uploading--;
     }

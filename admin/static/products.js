@@ -2,7 +2,7 @@
 // and edit), the product's single image and product deletion. The gallery
 // of a product is gallery.js.
 
-import { request, upload, productPath, ApiError } from './api.js';
+import { request, upload, uploadMessage, productPath, ApiError } from './api.js';
 import { h, announce, confirmAction, formatBytes } from './dom.js';
 import { showGallery } from './gallery.js';
 
@@ -349,7 +349,7 @@ function singleImage(ctx, p) {
       render(product);
       announce(`Main image uploaded (${file.name}, ${formatBytes(file.size)}).`);
     } catch (err) {
-      message.textContent = `${file.name}: ${err.message}`;
+      message.textContent = `${file.name}: ${uploadMessage(err, file)}`;
     } finally {
       progress.hidden = true;
       input.value = '';
