@@ -2,11 +2,13 @@ package vitrine_test
 
 import (
 	"fmt"
+	"net/url"
 	"path"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vitrine/vitrine"
 )
@@ -172,6 +174,57 @@ func TestBaseName(t *testing.T) {
 			t.Errorf("BaseName(%q): got %q, want %q", clipTest(tt.in), clipTest(got), clipTest(tt.want))
 		}
 	}
+}
+
+// FuzzBaseName checks that a client's file name comes back as one clean,
+// short name: valid UTF-8, at most 255 bytes, no separator, and the
+// extension kept, so that the extension check sees what the client sent.
+func FuzzBaseName(f *testing.F) {
+	for _, s := range []string{"a.png", "../../etc/passwd.png", `..\x.jpg`, "", "/", "a.png/", "\xff.png", strings.Repeat("字", 100) + ".png", "a." + strings.Repeat("b", 300)} {
+		f.Add(s)
+	}
+	lim := vitrine.DefaultGalleryLimits()
+	f.Fuzz(func(t *testing.T, name string) {
+		got := vitrine.BaseName(name)
+		if len(got) > 255 || !utf8.ValidString(got) || strings.ContainsAny(got, "/\\") {
+			t.Fatalf("BaseName(%q) = %q: over 255 bytes, not UTF-8 or with a separator", name, got)
+		}
+		if vitrine.BaseName(got) != got {
+			t.Fatalf("BaseName(%q) = %q, but BaseName of that is %q", name, got, vitrine.BaseName(got))
+		}
+		last := path.Base(strings.ReplaceAll(name, "\\", "/"))
+		if ext := path.Ext(last); got != "" && utf8.ValidString(last) && ext != "" && len(ext) <= 255 && !strings.HasSuffix(got, ext) {
+			t.Fatalf("BaseName(%q) = %q lost the extension %q", name, got, ext)
+		}
+		if err := lim.CheckName(got); err != nil && vitrine.KindOf(err) != vitrine.Invalid {
+			t.Fatalf("CheckName(%q): got kind %v, want Invalid", got, vitrine.KindOf(err))
+		}
+	})
+}
+
+// FuzzParseSlug checks ParseSlug against the pattern of Django's SlugField
+// (ASCII letters, digits, _ and -, 1 to 50 of them), the one rule that
+// keeps a slug safe in a URL path, a key and a SQL parameter.
+func FuzzParseSlug(f *testing.F) {
+	for _, s := range []string{"django-book", "a/b", "a%2Fb", "café", "..", "a\x00", strings.Repeat("s", 51), ""} {
+		f.Add(s)
+	}
+	valid := regexp.MustCompile(`^[-a-zA-Z0-9_]{1,50}$`)
+	f.Fuzz(func(t *testing.T, s string) {
+		slug, err := vitrine.ParseSlug(s)
+		if (err == nil) != valid.MatchString(s) {
+			t.Fatalf("ParseSlug(%q): got %v, want ok=%v", s, err, valid.MatchString(s))
+		}
+		if err != nil {
+			if vitrine.KindOf(err) != vitrine.Invalid {
+				t.Fatalf("ParseSlug(%q): got kind %v, want Invalid", s, vitrine.KindOf(err))
+			}
+			return
+		}
+		if string(slug) != s || url.PathEscape(s) != s {
+			t.Fatalf("ParseSlug(%q) = %q, or it needs escaping in a path", s, slug)
+		}
+	})
 }
 
 func clipTest(s string) string {
