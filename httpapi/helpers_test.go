@@ -65,6 +65,19 @@ type serverOption func(*httpapi.Config)
 
 func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
+	return newServer(t, true, opts...)
+}
+
+// newIdleServer is newTestServer without River workers: jobs are queued
+// and never run. The fuzz targets use it, for work in the background would
+// blur their coverage signal and take the CPU from them.
+func newIdleServer(t testing.TB, opts ...serverOption) *testServer {
+	t.Helper()
+	return newServer(t, false, opts...)
+}
+
+func newServer(t testing.TB, work bool, opts ...serverOption) *testServer {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -79,31 +92,34 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	}
 	renderer := vips.NewRenderer()
 	m := metrics.New(log, nil)
-	runner, err := jobs.NewRunner(pool.Write, string(pool.Dialect), jobs.RunnerConfig{
-		RenderWorkers: 2, PollInterval: 20 * time.Millisecond, Specs: vitrine.DefaultSpecs(),
-	}, log, m, db, blobs, renderer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	events, cancel := runner.Subscribe()
-	if err := runner.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stop, done := context.WithTimeout(context.Background(), 10*time.Second)
-		defer done()
-		runner.Stop(stop)
-		cancel()
-	})
 	ticks := make(chan jobEvent, 1)
-	go func() {
-		for range events {
-			select {
-			case ticks <- jobEvent{}:
-			default:
-			}
+	var runner *jobs.Runner
+	if work {
+		runner, err = jobs.NewRunner(pool.Write, string(pool.Dialect), jobs.RunnerConfig{
+			RenderWorkers: 2, PollInterval: 20 * time.Millisecond, Specs: vitrine.DefaultSpecs(),
+		}, log, m, db, blobs, renderer)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
+		events, cancel := runner.Subscribe()
+		if err := runner.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stop, done := context.WithTimeout(context.Background(), 10*time.Second)
+			defer done()
+			runner.Stop(stop)
+			cancel()
+		})
+		go func() {
+			for range events {
+				select {
+				case ticks <- jobEvent{}:
+				default:
+				}
+			}
+		}()
+	}
 	cfg := httpapi.Config{
 		ProductImageLimits:  vitrine.DefaultProductImageLimits(),
 		GalleryLimits:       vitrine.DefaultGalleryLimits(),
