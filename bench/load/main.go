@@ -169,7 +169,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (bool, error) {
 	progress("driving for %s: %d uploaders, %d readers", o.duration, o.uploaders, o.readers)
 	rss.setPhase("drive")
 	rep.LoadBefore = loadAverage()
-	serverCPU, clientCPU, serverWait := cpuSeconds(srv.Pid()), selfCPUSeconds(), runQueueSeconds(srv.Pid())
+	serverCPU, clientCPU, threads := cpuSeconds(srv.Pid()), selfCPUSeconds(), threadUses(srv.Pid())
 	driveStart := time.Now()
 	rep.Drive = drive(ctx, c, photos, targets, driveOptions{
 		Duration: o.duration, Uploaders: o.uploaders, Readers: o.readers,
@@ -178,7 +178,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (bool, error) {
 	driveEnd := time.Now()
 	rep.LoadAfter = loadAverage()
 	rep.ServerCPU, rep.ClientCPU = cpuSeconds(srv.Pid())-serverCPU, selfCPUSeconds()-clientCPU
-	rep.ServerWait = runQueueSeconds(srv.Pid()) - serverWait
+	rep.Threads = usesSince(threads, threadUses(srv.Pid()))
 	rep.RSSDriveKB = rss.peak("drive")
 	rep.AliveAfterDrive = srv.Alive()
 	if ctx.Err() != nil {

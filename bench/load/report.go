@@ -24,14 +24,14 @@ type report struct {
 	Files           *fileCheck
 	LoadBefore      string
 	LoadAfter       string
-	RSSDriveKB      int     // largest VmRSS sample while the clients drove
-	RSSDrainKB      int     // largest VmRSS sample while the queue drained
-	PeakKB          int     // VmHWM at the end: the true peak of the whole life
-	ServerCPU       float64 // CPU seconds the server used while driven
-	ClientCPU       float64 // CPU seconds this client used meanwhile
-	ServerWait      float64 // seconds the server's threads waited for a core meanwhile
-	AliveAfterDrive error   // the server exited during the run
-	StopErr         error   // SIGTERM did not stop it cleanly
+	RSSDriveKB      int                  // largest VmRSS sample while the clients drove
+	RSSDrainKB      int                  // largest VmRSS sample while the queue drained
+	PeakKB          int                  // VmHWM at the end: the true peak of the whole life
+	ServerCPU       float64              // CPU seconds the server used while driven
+	ClientCPU       float64              // CPU seconds this client used meanwhile
+	Threads         map[string]threadUse // the server's CPU and wait for a core meanwhile, by thread name
+	AliveAfterDrive error                // the server exited during the run
+	StopErr         error                // SIGTERM did not stop it cleanly
 
 	Targets []target
 	Passed  bool
@@ -256,8 +256,21 @@ func (r *report) write(b *strings.Builder) {
 			p("- first problem: %s\n", f.FirstProblem)
 		}
 	}
-	p("- CPU while driven: the server used %.0f s, this client %.0f s, of the %.0f s that %d cores offer in %.1f s (the rest went to other work on the machine, or idled); the server's threads waited %.1f s in all, runnable, for a core\n",
-		r.ServerCPU, r.ClientCPU, float64(m.CPUs)*secs, m.CPUs, secs, r.ServerWait)
+	p("- CPU while driven: the server used %.0f s, this client %.0f s, of the %.0f s that %d cores offer in %.1f s (the rest went to other work on the machine, or idled)\n",
+		r.ServerCPU, r.ClientCPU, float64(m.CPUs)*secs, m.CPUs, secs)
+	var busy []string
+	for name, u := range r.Threads {
+		if u.CPU >= 0.05 || u.Wait >= 0.05 {
+			busy = append(busy, name)
+		}
+	}
+	sort.Slice(busy, func(i, j int) bool { return r.Threads[busy[i]].CPU > r.Threads[busy[j]].CPU })
+	var parts []string
+	for _, name := range busy {
+		u := r.Threads[name]
+		parts = append(parts, fmt.Sprintf("`%s` threads %.1f s of CPU, %.1f s waiting for a core", name, u.CPU, u.Wait))
+	}
+	p("- the server's threads while driven, by name (waiting: runnable but not running, summed over threads): %s\n", orNone(strings.Join(parts, "; ")))
 	p("- server memory: VmHWM %s over its whole life; largest VmRSS sampled every 100 ms: %s while driven, %s while rendering the backlog\n",
 		mibK(r.PeakKB), mibK(r.RSSDriveKB), mibK(r.RSSDrainKB))
 	if r.StopErr != nil {

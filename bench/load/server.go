@@ -245,7 +245,11 @@ func (r *rssSampler) peak(phase string) int {
 // cpuSeconds returns the user and system CPU time a process has used, from
 // /proc/PID/stat, or 0.
 func cpuSeconds(pid int) float64 {
-	data := readFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return statCPUSeconds(readFile("/proc/" + strconv.Itoa(pid) + "/stat"))
+}
+
+// statCPUSeconds reads utime + stime from the text of a /proc stat file.
+func statCPUSeconds(data string) float64 {
 	// The command name in parentheses may hold spaces: count fields after it.
 	i := strings.LastIndexByte(data, ')')
 	if i < 0 {
@@ -260,20 +264,41 @@ func cpuSeconds(pid int) float64 {
 	return (utime + stime) / clockTicks()
 }
 
-// runQueueSeconds returns how long the threads of a process have waited,
-// runnable, for a core (the second field of /proc/PID/task/TID/schedstat),
-// summed. Latency that the handlers did not spend working was spent here
-// or before the server read the request.
-func runQueueSeconds(pid int) float64 {
-	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/schedstat")
-	var ns float64
+// threadUse is the CPU time of a group of threads and the time they
+// waited, runnable, for a core.
+type threadUse struct {
+	CPU, Wait float64 // seconds
+}
+
+// threadUses sums, by thread name, the CPU time of a process's threads
+// (/proc/PID/task/TID/stat) and their wait for a core (the second field
+// of schedstat). The names tell rendering apart from serving: libvips and
+// glib name their worker threads, Go's threads carry the command's name.
+// A thread that exits takes its counts with it.
+func threadUses(pid int) map[string]threadUse {
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*")
+	uses := map[string]threadUse{}
 	for _, t := range tasks {
-		if fields := strings.Fields(readFile(t)); len(fields) >= 2 {
-			v, _ := strconv.ParseFloat(fields[1], 64)
-			ns += v
+		name := strings.TrimSpace(readFile(t + "/comm"))
+		u := uses[name]
+		u.CPU += statCPUSeconds(readFile(t + "/stat"))
+		if fields := strings.Fields(readFile(t + "/schedstat")); len(fields) >= 2 {
+			ns, _ := strconv.ParseFloat(fields[1], 64)
+			u.Wait += ns / 1e9
 		}
+		uses[name] = u
 	}
-	return ns / 1e9
+	return uses
+}
+
+// usesSince returns what the threads used between two threadUses.
+func usesSince(before, after map[string]threadUse) map[string]threadUse {
+	d := map[string]threadUse{}
+	for name, a := range after {
+		b := before[name]
+		d[name] = threadUse{CPU: a.CPU - b.CPU, Wait: a.Wait - b.Wait}
+	}
+	return d
 }
 
 // clockTicks is the unit of /proc/PID/stat times: sysconf(_SC_CLK_TCK),
