@@ -68,9 +68,15 @@ func (r *Renderer) Verify(ctx context.Context, path string, _ vitrine.ImageInfo)
 		return invalidImage(fmt.Errorf("format %q cannot be decoded", f))
 	}
 
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	// The decode runs at low priority, as renders do: an upload's check
+	// must not slow the reads either. lowPriority's thread is locked, as
+	// libvips' per-thread state wants.
+	return lowPriority(func() error { return decodeReduced(f, path) })
+}
 
+// decodeReduced decodes the file at path, in format f, at the scale
+// verifyReduce picks, for Verify.
+func decodeReduced(f vitrine.Format, path string) error {
 	im := &vimage{}
 	defer im.close()
 	if err := im.loadFile(f, path, 1); err != nil {

@@ -39,13 +39,20 @@ func NewRenderer() *Renderer {
 // cannot help. An invalid spec, a cancelled ctx or an encoder failure
 // returns a plain error.
 func (r *Renderer) Render(ctx context.Context, src []byte, specs []vitrine.Spec) (vitrine.RenderResult, error) {
-	res, err := render(ctx, src, specs)
+	type out struct {
+		res vitrine.RenderResult
+		err error
+	}
+	o := lowPriority(func() out {
+		res, err := render(ctx, src, specs)
+		return out{res, err}
+	})
 	// Hand the render's freed memory back to the system now: glibc keeps
 	// freed heap in its arenas, and a long-running process would otherwise
 	// hold its peak (FINDINGS, pitfall 4) for the next render to reuse, or
 	// not. It costs well under a millisecond.
 	C.malloc_trim(0)
-	return res, err
+	return o.res, o.err
 }
 
 // RenderMemory estimates the most memory a Render of src, an original of

@@ -28,6 +28,12 @@ func startPillow(python, script string, pin bool) (w *pillowWorker, pinned bool,
 			pinned = true
 		}
 	}
+	// vitrine's renders run at nice 10 (vips.renderNice), so that they
+	// yield to its HTTP handlers; the note's code gets the same priority,
+	// so that whatever else runs on the machine slows both alike.
+	if n, err := exec.LookPath("nice"); err == nil {
+		args = append([]string{n, "-n", "10"}, args...)
+	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
