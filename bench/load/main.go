@@ -29,6 +29,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/vitrine/vitrine/bench/host"
 )
 
 type options struct {
@@ -168,7 +170,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (bool, error) {
 
 	progress("driving for %s: %d uploaders, %d readers", o.duration, o.uploaders, o.readers)
 	rss.setPhase("drive")
-	rep.LoadBefore = loadAverage()
+	rep.LoadBefore = host.LoadAverage()
 	serverCPU, clientCPU, threads := cpuSeconds(srv.Pid()), selfCPUSeconds(), threadUses(srv.Pid())
 	driveStart := time.Now()
 	rep.Drive = drive(ctx, c, photos, targets, driveOptions{
@@ -176,7 +178,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (bool, error) {
 		Think: o.think, MaxUploads: o.maxUploads, Prefix: prefix,
 	})
 	driveEnd := time.Now()
-	rep.LoadAfter = loadAverage()
+	rep.LoadAfter = host.LoadAverage()
 	rep.ServerCPU, rep.ClientCPU = cpuSeconds(srv.Pid())-serverCPU, selfCPUSeconds()-clientCPU
 	rep.Threads = usesSince(threads, threadUses(srv.Pid()))
 	rep.RSSDriveKB = rss.peak("drive")

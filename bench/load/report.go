@@ -3,13 +3,14 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vitrine/vitrine/bench/host"
 )
 
 // report is everything the Markdown summary shows.
@@ -65,15 +66,15 @@ type machine struct {
 
 func describeMachine() machine {
 	m := machine{
-		CPUModel: procField("/proc/cpuinfo", "model name"),
+		CPUModel: host.ProcField("/proc/cpuinfo", "model name"),
 		CPUs:     runtime.NumCPU(),
-		Memory:   memTotal(),
-		Kernel:   strings.TrimSpace(readFile("/proc/sys/kernel/osrelease")),
-		Go:       output("go", "version"),
-		Libvips:  output("pkg-config", "--modversion", "vips"),
-		Commit:   output("git", "rev-parse", "--short", "HEAD"),
+		Memory:   host.MemTotal(),
+		Kernel:   strings.TrimSpace(host.ReadFile("/proc/sys/kernel/osrelease")),
+		Go:       host.Output("go", "version"),
+		Libvips:  host.Output("pkg-config", "--modversion", "vips"),
+		Commit:   host.Output("git", "rev-parse", "--short", "HEAD"),
 	}
-	if dirty := output("git", "status", "--porcelain", "--untracked-files=no"); dirty != "" && dirty != "unknown" {
+	if dirty := host.Output("git", "status", "--porcelain", "--untracked-files=no"); dirty != "" && dirty != "unknown" {
 		m.Commit += " with uncommitted changes"
 	}
 	db, storage := "SQLite", "local directory served under /media/"
@@ -346,50 +347,4 @@ func orNone(s string) string {
 		return "none"
 	}
 	return s
-}
-
-// loadAverage returns the 1, 5 and 15 minute load averages.
-func loadAverage() string {
-	fields := strings.Fields(readFile("/proc/loadavg"))
-	if len(fields) < 3 {
-		return "unknown"
-	}
-	return strings.Join(fields[:3], " ")
-}
-
-// memTotal returns the machine's memory in GiB.
-func memTotal() string {
-	kb, err := strconv.Atoi(strings.TrimSuffix(procField("/proc/meminfo", "MemTotal"), " kB"))
-	if err != nil {
-		return "unknown"
-	}
-	return fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
-}
-
-// procField returns the value of the first "name: value" line of a /proc file.
-func procField(path, name string) string {
-	for _, line := range strings.Split(readFile(path), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if ok && strings.TrimSpace(k) == name {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
-func readFile(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	return string(data)
-}
-
-// output returns a command's trimmed stdout, or "unknown".
-func output(name string, args ...string) string {
-	out, err := exec.Command(name, args...).Output()
-	if err != nil {
-		return "unknown"
-	}
-	return strings.TrimSpace(string(out))
 }

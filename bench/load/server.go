@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/vitrine/vitrine/bench/host"
 )
 
 // server is a `vitrine serve` process started by the load test on a free
@@ -245,7 +247,7 @@ func (r *rssSampler) peak(phase string) int {
 // cpuSeconds returns the user and system CPU time a process has used, from
 // /proc/PID/stat, or 0.
 func cpuSeconds(pid int) float64 {
-	return statCPUSeconds(readFile("/proc/" + strconv.Itoa(pid) + "/stat"))
+	return statCPUSeconds(host.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"))
 }
 
 // statCPUSeconds reads utime + stime from the text of a /proc stat file.
@@ -279,10 +281,10 @@ func threadUses(pid int) map[string]threadUse {
 	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*")
 	uses := map[string]threadUse{}
 	for _, t := range tasks {
-		name := strings.TrimSpace(readFile(t + "/comm"))
+		name := strings.TrimSpace(host.ReadFile(t + "/comm"))
 		u := uses[name]
-		u.CPU += statCPUSeconds(readFile(t + "/stat"))
-		if fields := strings.Fields(readFile(t + "/schedstat")); len(fields) >= 2 {
+		u.CPU += statCPUSeconds(host.ReadFile(t + "/stat"))
+		if fields := strings.Fields(host.ReadFile(t + "/schedstat")); len(fields) >= 2 {
 			ns, _ := strconv.ParseFloat(fields[1], 64)
 			u.Wait += ns / 1e9
 		}
@@ -304,7 +306,7 @@ func usesSince(before, after map[string]threadUse) map[string]threadUse {
 // clockTicks is the unit of /proc/PID/stat times: sysconf(_SC_CLK_TCK),
 // which is 100 on every Linux this runs on; getconf asks to be sure.
 func clockTicks() float64 {
-	if n, err := strconv.ParseFloat(output("getconf", "CLK_TCK"), 64); err == nil && n > 0 {
+	if n, err := strconv.ParseFloat(host.Output("getconf", "CLK_TCK"), 64); err == nil && n > 0 {
 		return n
 	}
 	return 100

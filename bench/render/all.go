@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vitrine/vitrine/bench/host"
 	"github.com/vitrine/vitrine/vips"
 )
 
@@ -46,7 +47,7 @@ type fileInfo struct {
 // runAll measures everything and writes the report.
 func runAll(ctx context.Context, o options) error {
 	res := results{Started: time.Now(), Command: o.command}
-	loadBefore := loadAverage()
+	loadBefore := host.LoadAverage()
 	if res.Command == "" {
 		res.Command = strings.Join(os.Args, " ")
 	}
@@ -148,7 +149,7 @@ func runAll(ctx context.Context, o options) error {
 	res.Burst = &burst
 
 	res.Seconds = time.Since(res.Started).Seconds()
-	res.Machine.LoadAfter = loadAverage()
+	res.Machine.LoadAfter = host.LoadAverage()
 	data, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
 		return err
@@ -198,11 +199,11 @@ type machine struct {
 func describeMachine(w *pillowWorker) machine {
 	m := machine{
 		CPUs:           runtime.NumCPU(),
-		CPUModel:       procField("/proc/cpuinfo", "model name"),
-		Memory:         memTotal(),
-		Kernel:         strings.TrimSpace(readFile("/proc/sys/kernel/osrelease")),
-		Libvips:        output("pkg-config", "--modversion", "vips"),
-		Packages:       output("dpkg-query", "-W", "-f", "${Package} ${Version}, ", "libjpeg62-turbo", "libwebp7"),
+		CPUModel:       host.ProcField("/proc/cpuinfo", "model name"),
+		Memory:         host.MemTotal(),
+		Kernel:         strings.TrimSpace(host.ReadFile("/proc/sys/kernel/osrelease")),
+		Libvips:        host.Output("pkg-config", "--modversion", "vips"),
+		Packages:       host.Output("dpkg-query", "-W", "-f", "${Package} ${Version}, ", "libjpeg62-turbo", "libwebp7"),
 		Go:             runtime.Version(),
 		MallocArenaMax: os.Getenv("MALLOC_ARENA_MAX"),
 	}
@@ -211,50 +212,4 @@ func describeMachine(w *pillowWorker) machine {
 		m.Pillow.Pillow = "unknown: " + err.Error()
 	}
 	return m
-}
-
-// loadAverage returns the 1, 5 and 15 minute load averages.
-func loadAverage() string {
-	fields := strings.Fields(readFile("/proc/loadavg"))
-	if len(fields) < 3 {
-		return "unknown"
-	}
-	return strings.Join(fields[:3], " ")
-}
-
-// memTotal returns the machine's memory in GiB.
-func memTotal() string {
-	kb, err := strconv.Atoi(strings.TrimSuffix(procField("/proc/meminfo", "MemTotal"), " kB"))
-	if err != nil {
-		return "unknown"
-	}
-	return fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
-}
-
-// procField returns the value of the first "name: value" line of a /proc file.
-func procField(path, name string) string {
-	for _, line := range strings.Split(readFile(path), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if ok && strings.TrimSpace(k) == name {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
-func readFile(path string) string {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	return string(data)
-}
-
-// output returns a command's trimmed stdout, or "unknown".
-func output(name string, args ...string) string {
-	out, err := exec.Command(name, args...).Output()
-	if err != nil {
-		return "unknown"
-	}
-	return strings.TrimSpace(string(out))
 }
