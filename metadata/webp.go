@@ -28,8 +28,8 @@ const (
 // byte for byte; EXIF, XMP and unknown chunks are dropped, and so is
 // anything after the RIFF data. When the first EXIF chunk had an
 // orientation of 2..8 and the file has a VP8X header, a minimal EXIF chunk
-// takes its place; without VP8X no flag could announce it and readers
-// would ignore it. The VP8X flags are updated to match what remains. A
+// takes its place; without VP8X no flag could announce it, readers ignore
+// it, and the orientation reported is 1. The VP8X flags are updated to match what remains. A
 // simple WebP (one VP8 or VP8L chunk) has no metadata and comes out
 // unchanged.
 func (c *cleaner) webp() error {
@@ -89,8 +89,13 @@ func (c *cleaner) webp() error {
 				continue
 			}
 			exifSeen = true
+			if vp8x < 0 {
+				// Without VP8X no flag announces the EXIF and readers
+				// ignore it: the picture is shown as stored, upright.
+				continue
+			}
 			c.res.Orientation = orientation(payload)
-			if c.res.Orientation != 1 && vp8x >= 0 {
+			if c.res.Orientation != 1 {
 				chunks = append(chunks, webpChunk("EXIF", minimalTIFF(c.res.Orientation)))
 				exifKept = true
 			}
