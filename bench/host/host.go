@@ -59,3 +59,15 @@ func Output(name string, args ...string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// StatusKB reads a kB field (VmRSS, VmHWM) of /proc/PID/status; pid may be
+// "self". It returns 0 when the field cannot be read.
+func StatusKB(pid, field string) int {
+	for _, line := range strings.Split(ReadFile("/proc/"+pid+"/status"), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return kb
+		}
+	}
+	return 0
+}

@@ -197,7 +197,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (bool, error) {
 		rep.RSSDrainKB = rss.peak("drain")
 		progress("checking every accepted image and its files")
 		rep.Files = checkFiles(ctx, c, rep.Drive.Uploads)
-		rep.PeakKB = statusKB(srv.Pid(), "VmHWM")
+		rep.PeakKB = host.StatusKB(strconv.Itoa(srv.Pid()), "VmHWM")
 	}
 	stopSampling()
 	rep.StopErr = srv.stop()

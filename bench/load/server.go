@@ -185,21 +185,6 @@ func (s *server) cleanup(keep bool) {
 	}
 }
 
-// statusKB returns a "Name: N kB" field of /proc/PID/status, or 0.
-func statusKB(pid int, field string) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return kb
-		}
-	}
-	return 0
-}
-
 // rssSampler reads the server's VmRSS every 100 ms and keeps the largest,
 // per phase of the run. VmHWM gives the true peak; the samples show in
 // which phase it happened.
@@ -225,7 +210,7 @@ func (r *rssSampler) run(ctx context.Context, pid int) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		kb := statusKB(pid, "VmRSS")
+		kb := host.StatusKB(strconv.Itoa(pid), "VmRSS")
 		r.mu.Lock()
 		r.max[r.phase] = max(r.max[r.phase], kb)
 		r.mu.Unlock()

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/vitrine/vitrine/bench/host"
 )
 
 // e2eClients is the number of concurrent clients of the throughput test.
@@ -126,7 +128,7 @@ func runE2E(ctx context.Context, o options, files []corpusFile, workers int, lat
 	} else {
 		err = measureServer(c, o, files, &run, latency, exited)
 	}
-	run.PeakRSSK = statusKB(pid, "VmHWM")
+	run.PeakRSSK = host.StatusKB(pid, "VmHWM")
 	return run, errors.Join(err, stop())
 }
 

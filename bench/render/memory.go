@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/vitrine/vitrine"
+	"github.com/vitrine/vitrine/bench/host"
 	"github.com/vitrine/vitrine/vips"
 )
 
@@ -43,7 +42,7 @@ func runConcurrent(ctx context.Context, n int, set, path string) (concurrentResu
 	if err != nil {
 		return concurrentResult{}, err
 	}
-	res := concurrentResult{N: n, Set: set, BaselineRSSK: statusKB("self", "VmRSS")}
+	res := concurrentResult{N: n, Set: set, BaselineRSSK: host.StatusKB("self", "VmRSS")}
 
 	start := make(chan struct{})
 	errs := make(chan error, n)
@@ -67,7 +66,7 @@ func runConcurrent(ctx context.Context, n int, set, path string) (concurrentResu
 			return res, err
 		}
 	}
-	res.PeakRSSK = statusKB("self", "VmHWM")
+	res.PeakRSSK = host.StatusKB("self", "VmHWM")
 	return res, nil
 }
 
@@ -141,7 +140,7 @@ func runSoak(ctx context.Context, o options) (soakResult, error) {
 				return res, err
 			}
 		}
-		rss := statusKB("self", "VmRSS")
+		rss := host.StatusKB("self", "VmRSS")
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		goK := int((ms.Sys - ms.HeapReleased) / 1024)
@@ -149,7 +148,7 @@ func runSoak(ctx context.Context, o options) (soakResult, error) {
 		progress("soak %d/%d renders: VmRSS %d MiB, Go at most %d MiB", done+batch, o.n, rss/1024, goK/1024)
 	}
 	res.Seconds = time.Since(t0).Seconds()
-	res.PeakRSSK = statusKB("self", "VmHWM")
+	res.PeakRSSK = host.StatusKB("self", "VmHWM")
 	return res, nil
 }
 
@@ -160,20 +159,4 @@ func mustSpecs(set string) []vitrine.Spec {
 		panic(err) // a constant set name is wrong: a bug here
 	}
 	return specs
-}
-
-// statusKB reads a kB field (VmRSS, VmHWM) of /proc/PID/status; pid may be
-// "self". It returns 0 when the field cannot be read.
-func statusKB(pid, field string) int {
-	data, err := os.ReadFile("/proc/" + pid + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
-			return kb
-		}
-	}
-	return 0
 }

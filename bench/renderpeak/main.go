@@ -10,24 +10,11 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/vitrine/vitrine"
+	"github.com/vitrine/vitrine/bench/host"
 	"github.com/vitrine/vitrine/vips"
 )
-
-// statusKB reads a field of /proc/self/status, in kB.
-func statusKB(field string) int64 {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, field+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return n
-		}
-	}
-	return 0
-}
 
 func main() {
 	if len(os.Args) != 2 {
@@ -44,7 +31,7 @@ func main() {
 		os.Exit(1)
 	}
 	r := vips.NewRenderer()
-	base := statusKB("VmRSS")
+	base := int64(host.StatusKB("self", "VmRSS"))
 	// Reset the high-water mark to the current RSS (Linux clear_refs 5).
 	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 	res, err := r.Render(context.Background(), src, vitrine.DefaultSpecs())
@@ -52,7 +39,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	peak := (statusKB("VmHWM") - base) << 10
+	peak := (int64(host.StatusKB("self", "VmHWM")) - base) << 10
 	est := r.RenderMemory(src, res.Source.Width, res.Source.Height)
 	fmt.Printf("%-40s %6.1f MP  peak %6.1f MiB  estimate %6.1f MiB  estimate/peak %.2f\n", os.Args[1],
 		float64(res.Source.Width*res.Source.Height)/1e6, float64(peak)/(1<<20), float64(est)/(1<<20), float64(est)/float64(peak))
