@@ -2,12 +2,8 @@ package blob_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,32 +25,10 @@ func TestLocalSuite(t *testing.T) {
 	})
 }
 
-// S3Env names the variable with the test bucket: an s3:// URL with its
-// endpoint (a real S3-compatible server on loopback in CI), credentials in
-// the AWS variables.
-const S3Env = "VITRINE_TEST_S3_URL"
-
 // newS3 returns a store under a fresh prefix of the test bucket, or skips.
 func newS3(t *testing.T, cfg blob.S3Config) *blob.S3 {
 	t.Helper()
-	base := os.Getenv(S3Env)
-	if base == "" {
-		t.Skipf("%s is not set: no S3 server to test against (make test starts one)", S3Env)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/t-" + hex.EncodeToString(b[:])
-	cfg.URL = u.String()
-	cfg.AccessKey, cfg.SecretKey = os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	s, err := blob.NewS3(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return blobtest.OpenS3(t, cfg)
 }
 
 func TestS3Suite(t *testing.T) {

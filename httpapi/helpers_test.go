@@ -25,9 +25,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7/pkg/signer"
 	"github.com/vitrine/vitrine"
 	"github.com/vitrine/vitrine/admin"
 	"github.com/vitrine/vitrine/blob"
+	"github.com/vitrine/vitrine/blob/blobtest"
 	"github.com/vitrine/vitrine/httpapi"
 	"github.com/vitrine/vitrine/jobs"
 	"github.com/vitrine/vitrine/metrics"
@@ -46,14 +48,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// testServer is the real handler over a real SQLite database, a real media
-// directory, real libvips and real River workers, all in t.TempDir().
+// testServer is the real handler over a real database (SQLite, or
+// PostgreSQL: see sqldbtest), a real file store (a media directory, or an
+// S3 bucket: see openTestStore), real libvips and real River workers.
 type testServer struct {
 	t      testing.TB
 	h      http.Handler
 	pool   *sqldb.Pool
 	db     *sqldb.DB
-	blobs  *blob.Local
+	blobs  blobtest.Store
+	s3     bool // the files are in a bucket that serves them itself
 	runner *jobs.Runner
 	token  string
 	events <-chan jobEvent
@@ -82,10 +86,7 @@ func newServer(t testing.TB, work bool, opts ...serverOption) *testServer {
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	pool, db := sqldbtest.Open(t)
-	blobs, err := blob.NewLocal(filepath.Join(dir, "media"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs, media := openTestStore(t, filepath.Join(dir, "media"))
 	tmp := filepath.Join(dir, "tmp")
 	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		t.Fatal(err)
@@ -94,6 +95,7 @@ func newServer(t testing.TB, work bool, opts ...serverOption) *testServer {
 	m := metrics.New(log, nil)
 	ticks := make(chan jobEvent, 1)
 	var runner *jobs.Runner
+	var err error
 	if work {
 		runner, err = jobs.NewRunner(pool.Write, string(pool.Dialect), jobs.RunnerConfig{
 			RenderWorkers: 2, PollInterval: 20 * time.Millisecond, Specs: vitrine.DefaultSpecs(),
@@ -134,8 +136,29 @@ func newServer(t testing.TB, work bool, opts ...serverOption) *testServer {
 	if _, err := db.CreateToken(ctx, vitrine.Token{User: "tester", Hint: token[:9], Scope: vitrine.ScopeWrite}, hash); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewServer(cfg, log, db, db, db, renderer, blobs, blobs.FS(), db.Ping, m, m.Handler(), admin.FS())
-	return &testServer{t: t, h: h, pool: pool, db: db, blobs: blobs, runner: runner, token: token, events: ticks}
+	h := httpapi.NewServer(cfg, log, db, db, db, renderer, blobs, media, db.Ping, m, m.Handler(), admin.FS())
+	return &testServer{t: t, h: h, pool: pool, db: db, blobs: blobs, s3: media == nil, runner: runner, token: token, events: ticks}
+}
+
+// storageEnv selects the file store of the HTTP tests: "s3" puts each
+// test's files under a prefix of its own in the test bucket
+// (blobtest.S3Env), which serves them itself, as in production; anything
+// else, a media directory that the server serves under /media/.
+const storageEnv = "VITRINE_TEST_STORAGE"
+
+func openTestStore(t testing.TB, dir string) (blobtest.Store, fs.FS) {
+	t.Helper()
+	if os.Getenv(storageEnv) == "s3" {
+		if os.Getenv(blobtest.S3Env) == "" {
+			t.Fatalf("%s=s3 needs a bucket in %s (make test starts an S3 server)", storageEnv, blobtest.S3Env)
+		}
+		return blobtest.OpenS3(t, blob.S3Config{CacheControl: "public, max-age=31536000, immutable"}), nil
+	}
+	local, err := blob.NewLocal(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return local, local.FS()
 }
 
 // newToken creates a token of this scope (expiring at expires, if set) and
@@ -345,17 +368,12 @@ func (s *testServer) waitFiles(want []string) {
 	}
 }
 
-// files lists every file in the media directory, sorted.
+// files lists every stored file, sorted.
 func (s *testServer) files() []string {
 	s.t.Helper()
 	var out []string
-	err := fs.WalkDir(s.blobs.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			out = append(out, p)
-		}
+	err := s.blobs.List(context.Background(), func(key string, _ time.Time) error {
+		out = append(out, key)
 		return nil
 	})
 	if err != nil {
@@ -365,29 +383,74 @@ func (s *testServer) files() []string {
 	return out
 }
 
-// keyOf returns the storage key of a media URL served by the test server.
-func keyOf(t *testing.T, u any) string {
-	t.Helper()
-	s, ok := u.(string)
+// keyOf returns the storage key of a file URL handed out by the API:
+// http://host/media/KEY for a media directory, the bucket's URL + KEY for
+// S3.
+func (s *testServer) keyOf(u any) string {
+	s.t.Helper()
+	str, ok := u.(string)
 	if !ok {
-		t.Fatalf("got URL %v, want a string", u)
+		s.t.Fatalf("got URL %v, want a string", u)
 	}
-	parsed, err := url.Parse(s)
+	if s.s3 {
+		base := s.blobs.URL("")
+		if !strings.HasPrefix(str, base) {
+			s.t.Fatalf("got URL %q, want %s...", str, base)
+		}
+		return strings.TrimPrefix(str, base)
+	}
+	parsed, err := url.Parse(str)
 	if err != nil || !strings.HasPrefix(parsed.Path, "/media/") {
-		t.Fatalf("got URL %q, want http://host/media/...", s)
+		s.t.Fatalf("got URL %q, want http://host/media/...", str)
 	}
 	return strings.TrimPrefix(parsed.Path, "/media/")
 }
 
-// fetch GETs a URL returned by the API through the handler.
+// fetch GETs a URL returned by the API: a file in the bucket from the S3
+// server, anything else through the handler.
 func (s *testServer) fetch(u any) *response {
 	s.t.Helper()
 	str, _ := u.(string)
+	if s.s3 && strings.HasPrefix(str, s.blobs.URL("")) {
+		return s.fetchS3(str)
+	}
 	parsed, err := url.Parse(str)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	return s.serve(request{method: "GET", path: parsed.RequestURI(), anonymous: true})
+}
+
+// fetchS3 GETs a file from the S3 server the way a CDN in front of a
+// private bucket does: signed with the bucket's credentials, for the test
+// bucket is not public.
+func (s *testServer) fetchS3(u string) *response {
+	s.t.Helper()
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	bucket, err := url.Parse(os.Getenv(blobtest.S3Env))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	region := bucket.Query().Get("region")
+	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	req = signer.SignV4(*req, os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), "", region)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	rec := httptest.NewRecorder()
+	for k, v := range resp.Header {
+		rec.Header()[k] = v
+	}
+	rec.WriteHeader(resp.StatusCode)
+	if _, err := io.Copy(rec, resp.Body); err != nil {
+		s.t.Fatal(err)
+	}
+	return &response{ResponseRecorder: rec, t: s.t}
 }
 
 // Test images, made in code.
@@ -492,11 +555,11 @@ func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
 var filesPerImage = 1 + len(vitrine.DefaultSpecs())
 
 // filesOf returns the keys of an image's original and renditions.
-func filesOf(t *testing.T, img map[string]any) []string {
-	t.Helper()
-	keys := []string{keyOf(t, img["image_url"])}
+func (s *testServer) filesOf(img map[string]any) []string {
+	s.t.Helper()
+	keys := []string{s.keyOf(img["image_url"])}
 	for _, r := range img["renditions"].(map[string]any) {
-		keys = append(keys, keyOf(t, r.(map[string]any)["url"]))
+		keys = append(keys, s.keyOf(r.(map[string]any)["url"]))
 	}
 	return keys
 }

@@ -700,7 +700,7 @@ func uploadAccepted(t *testing.T, s *testServer, slug, name, file string, data [
 		if ready["status"] != string(vitrine.StatusReady) {
 			t.Fatalf("got %v, want ready", ready)
 		}
-		keys := filesOf(t, ready)
+		keys := s.filesOf(ready)
 		for _, k := range keys {
 			if !keyPattern.MatchString(k) {
 				t.Errorf("stored key %q is not one vitrine makes", k)
@@ -723,7 +723,7 @@ func uploadAccepted(t *testing.T, s *testServer, slug, name, file string, data [
 		}
 		// The product's single image takes it too (at least 200 px a side).
 		p := s.sendMultipart("POST", "/api/products/"+slug+"/upload_image/", nil, upload{"image", file, data}).want(http.StatusOK).obj()
-		if k := keyOf(t, p["image_url"]); !keyPattern.MatchString(k) {
+		if k := s.keyOf(p["image_url"]); !keyPattern.MatchString(k) {
 			t.Errorf("stored key %q is not one vitrine makes", k)
 		}
 	})

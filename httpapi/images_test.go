@@ -40,7 +40,7 @@ func TestGalleryCreate(t *testing.T) {
 	if img["status"] == "pending" && (img["thumbnail_url"] != nil || img["medium_url"] != nil) {
 		t.Errorf("pending image with rendition URLs: %v", img)
 	}
-	key := keyOf(t, img["image_url"])
+	key := s.keyOf(img["image_url"])
 	if !strings.HasPrefix(key, "products/") || !strings.HasSuffix(key, ".jpg") || strings.Contains(key, "front") {
 		t.Errorf("got key %q, want products/YYYY/MM/DD/<uuid>.jpg without the client's name", key)
 	}
@@ -57,7 +57,7 @@ func TestGalleryCreate(t *testing.T) {
 		{"medium_url", "products/medium/", 800, 400},
 	}
 	for _, tt := range tests {
-		if k := keyOf(t, ready[tt.field]); !strings.HasPrefix(k, tt.dir) || !strings.HasSuffix(k, ".jpg") {
+		if k := s.keyOf(ready[tt.field]); !strings.HasPrefix(k, tt.dir) || !strings.HasSuffix(k, ".jpg") {
 			t.Errorf("%s: got key %q, want %s...jpg", tt.field, k, tt.dir)
 		}
 		r := s.fetch(ready[tt.field]).want(http.StatusOK)
@@ -277,7 +277,7 @@ func TestUploadImageReplaceAndDelete(t *testing.T) {
 		t.Fatalf("got %v, want the new image", second)
 	}
 	// The replaced file goes after the commit, through a job.
-	s.waitFiles([]string{keyOf(t, second["image_url"])})
+	s.waitFiles([]string{s.keyOf(second["image_url"])})
 	s.fetch(first["image_url"]).want(http.StatusNotFound)
 	img := decodeImage(t, s.fetch(second["image_url"]).want(http.StatusOK).Body.Bytes())
 	if img.Bounds().Dx() != 333 {
@@ -382,7 +382,7 @@ func TestGalleryImageRoutes(t *testing.T) {
 	kept := s.waitStatus(b, other["id"])
 	s.serve(request{method: "DELETE", path: "/api/products/a/images/" + id(img) + "/"}).want(http.StatusNoContent)
 	s.get("/api/products/a/images/" + id(img) + "/").want(http.StatusNotFound)
-	s.waitFiles(filesOf(t, kept))
+	s.waitFiles(s.filesOf(kept))
 }
 
 func TestPrimaryIsExclusive(t *testing.T) {

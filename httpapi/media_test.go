@@ -13,7 +13,11 @@ func TestMediaServing(t *testing.T) {
 	slug := s.createProduct("media")
 	data := makePNG(t, 300, 300)
 	p := s.sendMultipart("POST", "/api/products/"+slug+"/upload_image/", nil, upload{"image", "a.png", data}).want(http.StatusOK).obj()
-	path := "/media/" + keyOf(t, p["image_url"])
+	path := "/media/" + s.keyOf(p["image_url"])
+	if s.s3 {
+		testBucketServing(t, s, slug, p["image_url"], path, data)
+		return
+	}
 
 	r := s.get(path).want(http.StatusOK)
 	h := r.Header()
@@ -80,4 +84,26 @@ func TestMediaRefusesOddPaths(t *testing.T) {
 			t.Errorf("%s: served the database", path)
 		}
 	}
+}
+
+// testBucketServing is TestMediaServing on S3: the bucket (or the CDN in
+// front of it) serves the files, with the type and caching stored on each
+// object, and vitrine does not serve them under /media/.
+func testBucketServing(t *testing.T, s *testServer, slug string, u any, path string, data []byte) {
+	t.Helper()
+	r := s.fetch(u).want(http.StatusOK)
+	for k, v := range map[string]string{
+		"Content-Type":  "image/png",
+		"Cache-Control": "public, max-age=31536000, immutable",
+	} {
+		if got := r.Header().Get(k); got != v {
+			t.Errorf("%s: got %q, want %q", k, got, v)
+		}
+	}
+	if r.Body.String() != string(data) {
+		t.Fatalf("served %d bytes that differ from the %d uploaded", r.Body.Len(), len(data))
+	}
+	s.get(path).want(http.StatusNotFound)
+	s.serve(request{method: "DELETE", path: "/api/products/" + slug + "/delete_image/"}).want(http.StatusNoContent)
+	s.fetch(u).want(http.StatusNotFound)
 }

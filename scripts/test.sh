@@ -8,7 +8,9 @@
 #   tests and the many-nodes test have a real bucket.
 # - When VITRINE_TEST_POSTGRES_URL is set (CI sets it), the store, HTTP and
 #   command tests run a second time on PostgreSQL, each test in a schema of
-#   its own; the many-nodes test needs it.
+#   its own; the many-nodes test needs it. The HTTP tests then run a third
+#   time, on PostgreSQL and the S3 bucket (VITRINE_TEST_STORAGE=s3), the
+#   production shape.
 # - The chaos test (25 SIGKILLs per shape, see scripts/chaos.sh) runs once
 #   at the end, on SQLite and local files and, with PostgreSQL, on
 #   PostgreSQL and S3.
@@ -23,6 +25,8 @@ VITRINE_TEST_POSTGRES_URL= go test -count=1 -skip '^TestChaos$' ./...
 if [[ -n $postgres ]]; then
   echo "test: again on PostgreSQL" >&2
   VITRINE_TEST_POSTGRES_URL=$postgres go test -count=1 -skip '^TestChaos$' ./sqldb/... ./httpapi/... ./cmd/...
+  echo "test: the HTTP tests on PostgreSQL and S3" >&2
+  VITRINE_TEST_POSTGRES_URL=$postgres VITRINE_TEST_STORAGE=s3 go test -count=1 ./httpapi/...
 else
   echo "test: VITRINE_TEST_POSTGRES_URL is not set: the PostgreSQL runs and the many-nodes test were skipped" >&2
 fi

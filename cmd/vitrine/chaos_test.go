@@ -36,6 +36,7 @@ import (
 
 	"github.com/vitrine/vitrine"
 	"github.com/vitrine/vitrine/blob"
+	"github.com/vitrine/vitrine/blob/blobtest"
 	"github.com/vitrine/vitrine/sqldb"
 	"github.com/vitrine/vitrine/sqldb/sqldbtest"
 )
@@ -108,7 +109,7 @@ func TestChaos(t *testing.T) {
 		}
 		dir := chaosWorkDir(t)
 		dsn := sqldbtest.DSN(t)
-		storage := s3Prefix(t, os.Getenv("VITRINE_TEST_S3_URL"))
+		storage := blobtest.S3URL(t)
 		runChaos(t, chaosSetup{
 			bin: bin, seed: seed + 1, dir: dir, dsn: dsn,
 			env: []string{

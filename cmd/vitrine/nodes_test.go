@@ -11,7 +11,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/vitrine/vitrine"
 	"github.com/vitrine/vitrine/blob"
+	"github.com/vitrine/vitrine/blob/blobtest"
 	"github.com/vitrine/vitrine/sqldb"
 	"github.com/vitrine/vitrine/sqldb/sqldbtest"
 )
@@ -87,7 +87,7 @@ func TestManyNodes(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	dsn := sqldbtest.DSN(t)
-	storage := s3Prefix(t, os.Getenv("VITRINE_TEST_S3_URL"))
+	storage := blobtest.S3URL(t)
 	env := append(os.Environ(),
 		"VITRINE_DATABASE_URL="+dsn,
 		"VITRINE_STORAGE_URL="+storage,
@@ -239,16 +239,6 @@ func TestManyNodes(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond) // delete jobs run in the nodes
 	}
-}
-
-// s3Prefix returns the test bucket URL with a fresh prefix of its own.
-func s3Prefix(t *testing.T, base string) string {
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/") + fmt.Sprintf("/nodes-%d", time.Now().UnixNano())
-	return u.String()
 }
 
 func openTestS3(t *testing.T, storage string) *blob.S3 {
