@@ -101,3 +101,16 @@ test-load: build
 	@mkdir -p bench/out
 	$(GO) run ./bench/load -build=false -vitrine $(BIN) -short -duration 10s -uploaders 4 -readers 50 -drain-timeout 5m \
 		-out bench/out/load-short.md -command "make test-load"
+
+# load-nodes measures uploads per second on two vitrine nodes against one,
+# on PostgreSQL and S3: the load script twice with the same flags, -nodes 1
+# then -nodes 2 (30 s, 8 uploaders, no readers; LOAD_NODES_ARGS adds or
+# overrides flags, e.g. LOAD_NODES_ARGS="-duration 60s"), each on a fresh
+# database of the PostgreSQL of VITRINE_TEST_POSTGRES_URL (default
+# postgres://postgres@127.0.0.1:5432/postgres) and a fresh prefix of a
+# private bucket on a loopback S3 server. Reports in bench/out/nodes-1.md
+# and bench/out/nodes-2.md, one line comparing the rates (accepted, and
+# end to end until rendered) on stdout; see bench/nodes.sh.
+.PHONY: load-nodes
+load-nodes: deps
+	./bench/nodes.sh $(LOAD_NODES_ARGS)

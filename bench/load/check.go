@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -170,8 +172,32 @@ func checkFiles(ctx context.Context, c *client, uploads []upload) *fileCheck {
 	return fc
 }
 
-// head reports whether a HEAD of url answers 200.
-func head(ctx context.Context, c *client, st stats, url string) bool {
-	status, _, err := c.send(ctx, st, "head", "HEAD", url, nil, "", false)
-	return err == nil && status == http.StatusOK
+// head reports whether the file at url is served: a HEAD answers 200. A
+// presigned S3 URL is signed for GET only (the method is part of the
+// signature), so there a GET of its first byte must answer 206 (or 200
+// from a server that ignores Range).
+func head(ctx context.Context, c *client, st stats, rawURL string) bool {
+	if !presigned(rawURL) {
+		status, _, err := c.send(ctx, st, "head", "HEAD", rawURL, nil, "", false)
+		return err == nil && status == http.StatusOK
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", rawURL, nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Range", "bytes=0-0")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusPartialContent || resp.StatusCode == http.StatusOK
+}
+
+// presigned reports whether raw is a presigned S3 URL (signature version 4
+// in the query, as VITRINE_MEDIA_SIGNED=1 makes them).
+func presigned(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Query().Get("X-Amz-Signature") != ""
 }

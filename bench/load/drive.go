@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -105,6 +106,31 @@ func checkLoopback(raw string) error {
 	return fmt.Errorf("media URL %s is not on loopback; the load test only drives this machine", raw)
 }
 
+// onNode returns a copy of targets with every URL on base from moved to
+// base to. The API answers absolute URLs on the node it was asked (node 0
+// in the setup); a reader of node i reads through node i. URLs elsewhere,
+// such as a bucket's presigned URLs, stay as they are.
+func onNode(targets []readTarget, from, to string) []readTarget {
+	move := func(u string) string {
+		if rest, ok := strings.CutPrefix(u, from+"/"); ok {
+			return to + "/" + rest
+		}
+		return u
+	}
+	moved := make([]readTarget, len(targets))
+	for i, t := range targets {
+		m := readTarget{Slug: t.Slug, DetailURL: move(t.DetailURL)}
+		for _, u := range t.Renditions {
+			m.Renditions = append(m.Renditions, move(u))
+		}
+		for _, u := range t.Originals {
+			m.Originals = append(m.Originals, move(u))
+		}
+		moved[i] = m
+	}
+	return moved
+}
+
 // driveOptions is the load of the timed run.
 type driveOptions struct {
 	Duration   time.Duration
@@ -124,9 +150,10 @@ type driveResult struct {
 	Pages    int64         // product pages the readers read
 }
 
-// drive runs the uploaders and readers for o.Duration. Requests in flight
-// at the end are let finish; no new one starts.
-func drive(ctx context.Context, c *client, photos []photo, targets []readTarget, o driveOptions) driveResult {
+// drive runs the uploaders and readers for o.Duration, uploader and
+// reader i on clients[i % len(clients)], one client per node. Requests in
+// flight at the end are let finish; no new one starts.
+func drive(ctx context.Context, clients []*client, photos []photo, targets []readTarget, o driveOptions) driveResult {
 	run, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	var (
@@ -137,13 +164,17 @@ func drive(ctx context.Context, c *client, photos []photo, targets []readTarget,
 		pages    atomic.Int64
 		wg       sync.WaitGroup
 	)
+	nodeTargets := make([][]readTarget, len(clients))
+	for n, c := range clients {
+		nodeTargets[n] = onNode(targets, clients[0].base, c.base)
+	}
 	t0 := time.Now()
 	for i := range o.Uploaders {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			st, ups := stats{}, []upload(nil)
-			uploader(run, c, i, photos, o, &started, &accepted, st, &ups)
+			uploader(run, clients[i%len(clients)], i, photos, o, &started, &accepted, st, &ups)
 			mu.Lock()
 			res.Stats.merge(st)
 			res.Uploads = append(res.Uploads, ups...)
@@ -155,7 +186,8 @@ func drive(ctx context.Context, c *client, photos []photo, targets []readTarget,
 		go func() {
 			defer wg.Done()
 			st := stats{}
-			reader(run, c, i, targets, o.Think, &pages, st)
+			n := i % len(clients)
+			reader(run, clients[n], i, nodeTargets[n], o.Think, &pages, st)
 			mu.Lock()
 			res.Stats.merge(st)
 			mu.Unlock()

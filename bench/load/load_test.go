@@ -10,6 +10,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -127,5 +129,126 @@ func TestPercentile(t *testing.T) {
 	}
 	if got := percentile(nil, 0.99); got != 0 {
 		t.Errorf("no samples: %v", got)
+	}
+}
+
+func TestCheckNodes(t *testing.T) {
+	t.Parallel()
+	shared := map[string]string{"VITRINE_DATABASE_URL": "postgres://db", "VITRINE_STORAGE_URL": "s3://bucket/p"}
+	for _, tc := range []struct {
+		name  string
+		nodes int
+		env   map[string]string
+		ok    bool
+	}{
+		{"one node alone", 1, nil, true},
+		{"one node shared", 1, shared, true},
+		{"two nodes shared", 2, shared, true},
+		{"two nodes alone", 2, nil, false},
+		{"two nodes without storage", 2, map[string]string{"VITRINE_DATABASE_URL": "postgres://db"}, false},
+		{"two nodes without database", 2, map[string]string{"VITRINE_STORAGE_URL": "file:/tmp/m"}, false},
+		{"zero nodes", 0, shared, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := checkNodes(tc.nodes, func(k string) string { return tc.env[k] })
+			if got := err == nil; got != tc.ok {
+				t.Errorf("got %v, want ok %v", err, tc.ok)
+			}
+		})
+	}
+}
+
+// TestOnNode checks that a reader of another node reads the API and
+// vitrine's media there, and a bucket's URLs where they are.
+func TestOnNode(t *testing.T) {
+	t.Parallel()
+	const node0, node1 = "http://127.0.0.1:4000", "http://127.0.0.1:4001"
+	const signed = "http://127.0.0.1:9000/bucket/p/r.jpg?X-Amz-Signature=abc"
+	targets := []readTarget{{
+		Slug:       "a",
+		DetailURL:  node0 + "/api/products/a/",
+		Renditions: []string{node0 + "/media/r.jpg", signed},
+		Originals:  []string{node0 + "/media/o.jpg", "http://127.0.0.1:40001/media/x.jpg"},
+	}}
+	got := onNode(targets, node0, node1)[0]
+	want := readTarget{
+		Slug:       "a",
+		DetailURL:  node1 + "/api/products/a/",
+		Renditions: []string{node1 + "/media/r.jpg", signed},
+		Originals:  []string{node1 + "/media/o.jpg", "http://127.0.0.1:40001/media/x.jpg"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if targets[0].DetailURL != node0+"/api/products/a/" || targets[0].Renditions[0] != node0+"/media/r.jpg" {
+		t.Errorf("the targets of node 0 changed: %+v", targets[0])
+	}
+	if same := onNode(targets, node0, node0); !reflect.DeepEqual(same, targets) {
+		t.Errorf("node 0: got %+v, want %+v", same, targets)
+	}
+}
+
+// TestPresignedMedia checks the file check and the readers against an
+// S3-like server that, as S3 does, accepts a presigned URL only for GET
+// and refuses a request that also brings an Authorization header; and
+// that checkLoopback accepts the presigned URL of a bucket on loopback.
+func TestPresignedMedia(t *testing.T) {
+	t.Parallel()
+	bucket := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			http.Error(w, "only one auth mechanism allowed", http.StatusBadRequest)
+			return
+		}
+		if r.URL.Query().Get("X-Amz-Signature") == "" || r.Method != "GET" {
+			http.Error(w, "signature does not match", http.StatusForbidden)
+			return
+		}
+		http.ServeContent(w, r, "f.jpg", time.Time{}, bytes.NewReader([]byte("JPEG bytes")))
+	}))
+	defer bucket.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer token" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer api.Close()
+	signed := bucket.URL + "/vitrine-test/p/f.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=0123abcd&X-Amz-SignedHeaders=host"
+	if !presigned(signed) || presigned(api.URL+"/media/f.jpg") {
+		t.Errorf("presigned: got %v for %s, %v for /media/", presigned(signed), signed, presigned(api.URL+"/media/f.jpg"))
+	}
+	if err := checkLoopback(signed); err != nil {
+		t.Errorf("checkLoopback(%s): %v", signed, err)
+	}
+	c := newClient(api.URL, "token", 4)
+	ctx := context.Background()
+	st := stats{}
+	if !head(ctx, c, st, signed) {
+		t.Error("head of a presigned URL: not served")
+	}
+	if head(ctx, c, st, bucket.URL+"/vitrine-test/p/f.jpg") {
+		t.Error("head of an unsigned bucket URL: served")
+	}
+	if !head(ctx, c, st, api.URL+"/media/f.jpg") {
+		t.Error("head of vitrine's media: not served")
+	}
+	for _, u := range []string{signed, api.URL + "/api/products/a/"} {
+		if status, _, err := c.send(ctx, st, "read", "GET", u, nil, "", false); err != nil || status != http.StatusOK {
+			t.Errorf("GET %s: got %d, %v, want 200", u, status, err)
+		}
+	}
+}
+
+func TestEndToEndText(t *testing.T) {
+	t.Parallel()
+	got := endToEndText(60, 30*time.Second, 40*time.Second, renderResult{Ready: 60})
+	if !strings.Contains(got, "**1.50 uploads/s**") || !strings.Contains(got, "30.0 s driven, then 10.0 s") {
+		t.Errorf("all rendered: got %q, want 1.50 uploads/s over 30 + 10 s", got)
+	}
+	got = endToEndText(60, 30*time.Second, 40*time.Second, renderResult{Ready: 58, Pending: 2})
+	if strings.Contains(got, "uploads/s") || !strings.Contains(got, "2 uploads still pending") {
+		t.Errorf("2 pending: got %q, want no rate", got)
 	}
 }

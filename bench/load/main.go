@@ -15,6 +15,12 @@
 // VITRINE_STORAGE_URL say otherwise; every VITRINE_* variable passes
 // through) and creates an admin token with `vitrine token create`, which
 // rate limits do not apply to.
+//
+// With -nodes N it starts N `vitrine serve` processes instead, each on a
+// port and data directory of its own, on the one database and storage
+// that VITRINE_DATABASE_URL and VITRINE_STORAGE_URL must then name;
+// uploader and reader i talk to node i mod N. bench/nodes.sh (make
+// load-nodes) compares uploads per second on one node and on two.
 package main
 
 import (
@@ -36,6 +42,7 @@ import (
 type options struct {
 	vitrine      string
 	build        bool
+	nodes        int
 	duration     time.Duration
 	uploaders    int
 	readers      int
@@ -57,6 +64,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.vitrine, "vitrine", "bin/vitrine", "the vitrine binary")
 	flag.BoolVar(&o.build, "build", true, "build the vitrine binary first with go build (run from the repository root)")
+	flag.IntVar(&o.nodes, "nodes", 1, "vitrine serve processes sharing one database and one storage (N > 1 needs VITRINE_DATABASE_URL and VITRINE_STORAGE_URL)")
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "how long the clients drive the server")
 	flag.IntVar(&o.uploaders, "uploaders", 16, "concurrent clients uploading 12 MP JPEGs")
 	flag.IntVar(&o.readers, "readers", 200, "concurrent readers of product pages and media")
@@ -93,6 +101,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "load: want -duration > 0, -read-products >= 1 and at least one uploader or reader")
 		os.Exit(2)
 	}
+	if err := checkNodes(o.nodes, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	passed, err := run(ctx, o, os.Stdout)
@@ -111,6 +123,19 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// checkNodes refuses a -nodes that cannot work: nodes of their own
+// SQLite file and media directory would not share the uploads, and each
+// would render only its own.
+func checkNodes(nodes int, getenv func(string) string) error {
+	switch {
+	case nodes < 1:
+		return fmt.Errorf("-nodes %d: want at least 1", nodes)
+	case nodes > 1 && (getenv("VITRINE_DATABASE_URL") == "" || getenv("VITRINE_STORAGE_URL") == ""):
+		return fmt.Errorf("-nodes %d: the nodes must share one database and one storage: set VITRINE_DATABASE_URL (postgres://...) and VITRINE_STORAGE_URL (s3://... or file:DIR); bench/nodes.sh does", nodes)
+	}
+	return nil
 }
 
 // run does the whole load test and reports whether every target passed.
@@ -138,7 +163,7 @@ func run(ctx context.Context, o options, stdout io.Writer) (bool, error) {
 	rep.Photos = photos
 	progress("generated %d upload JPEGs and %d seed JPEGs in %.1f s", len(photos), len(seedPhotos), time.Since(t0).Seconds())
 
-	srv, err := startServer(ctx, o.vitrine, o.serverLog)
+	srv, err := startServers(ctx, o.vitrine, o.serverLog, o.nodes)
 	if err != nil {
 		return false, err
 	}
@@ -146,41 +171,57 @@ func run(ctx context.Context, o options, stdout io.Writer) (bool, error) {
 	defer func() {
 		srv.cleanup(keep)
 		if keep {
-			progress("kept the data directory %s", srv.DataDir)
+			for _, s := range srv.Nodes {
+				progress("kept the data directory %s", s.DataDir)
+			}
 		}
 	}()
-	progress("vitrine serve pid %d on %s, data in %s, log in %s", srv.Pid(), srv.Base, srv.DataDir, o.serverLog)
+	for _, s := range srv.Nodes {
+		progress("%s pid %d on %s, data in %s, log in %s", s.Name, s.Pid(), s.Base, s.DataDir, o.serverLog)
+	}
+	pids := srv.Pids()
 	rss := newRSSSampler()
 	rss.setPhase("setup")
 	sampling, stopSampling := context.WithCancel(ctx)
 	defer stopSampling()
-	go rss.run(sampling, srv.Pid())
+	go rss.run(sampling, pids)
 
 	// Slugs unique to this run, so that a passed-through PostgreSQL
 	// database that already holds products does not collide.
 	prefix := "load-" + strconv.FormatInt(time.Now().Unix(), 36)
-	c := newClient(srv.Base, srv.Token, o.uploaders+o.readers+16)
+	// One client per node; the setup, the wait and the checks go through
+	// node 0, since any node answers any request.
+	var clients []*client
+	for _, s := range srv.Nodes {
+		clients = append(clients, newClient(s.Base, srv.Token, o.uploaders+o.readers+16))
+	}
+	c := clients[0]
 	setupStats := stats{}
-	progress("creating %d read products of 4 images each and waiting for their renditions", o.readProducts)
-	targets, err := seedReadTargets(ctx, c, setupStats, prefix, o.readProducts, 4, seedPhotos, 3*time.Minute)
-	if err != nil {
-		srv.stop()
-		return false, fmt.Errorf("seed read targets: %w", err)
+	var targets []readTarget
+	// Without readers nothing reads the read products: not making them
+	// spares the machine 40 uploads and their renders before the run.
+	if o.readers > 0 {
+		progress("creating %d read products of 4 images each and waiting for their renditions", o.readProducts)
+		targets, err = seedReadTargets(ctx, c, setupStats, prefix, o.readProducts, 4, seedPhotos, 3*time.Minute)
+		if err != nil {
+			srv.stop()
+			return false, fmt.Errorf("seed read targets: %w", err)
+		}
 	}
 
 	progress("driving for %s: %d uploaders, %d readers", o.duration, o.uploaders, o.readers)
 	rss.setPhase("drive")
 	rep.LoadBefore = host.LoadAverage()
-	serverCPU, clientCPU, threads := cpuSeconds(srv.Pid()), selfCPUSeconds(), threadUses(srv.Pid())
+	serverCPU, clientCPU, threads := cpuSeconds(pids), selfCPUSeconds(), threadUses(pids)
 	driveStart := time.Now()
-	rep.Drive = drive(ctx, c, photos, targets, driveOptions{
+	rep.Drive = drive(ctx, clients, photos, targets, driveOptions{
 		Duration: o.duration, Uploaders: o.uploaders, Readers: o.readers,
 		Think: o.think, MaxUploads: o.maxUploads, Prefix: prefix,
 	})
 	driveEnd := time.Now()
 	rep.LoadAfter = host.LoadAverage()
-	rep.ServerCPU, rep.ClientCPU = cpuSeconds(srv.Pid())-serverCPU, selfCPUSeconds()-clientCPU
-	rep.Threads = usesSince(threads, threadUses(srv.Pid()))
+	rep.ServerCPU, rep.ClientCPU = cpuSeconds(pids)-serverCPU, selfCPUSeconds()-clientCPU
+	rep.Threads = usesSince(threads, threadUses(pids))
 	rep.RSSDriveKB = rss.peak("drive")
 	rep.AliveAfterDrive = srv.Alive()
 	if ctx.Err() != nil {
@@ -192,12 +233,16 @@ func run(ctx context.Context, o options, stdout io.Writer) (bool, error) {
 		progress("waiting up to %s for %d accepted uploads to be rendered", o.drainTimeout, len(rep.Drive.Uploads))
 		rss.setPhase("drain")
 		rep.Render = waitRendered(ctx, c, rep.Drive.Uploads, o.drainTimeout)
+		// From the start of the drive until the last upload was seen
+		// rendered (or the wait gave up): the denominator of the
+		// end-to-end rate.
+		rep.EndToEnd = time.Since(driveStart)
 		progress("rendered: %d ready, %d failed, %d pending, %d missing after %.1f s",
 			rep.Render.Ready, rep.Render.Failed, rep.Render.Pending, rep.Render.Missing, rep.Render.Elapsed.Seconds())
 		rep.RSSDrainKB = rss.peak("drain")
 		progress("checking every accepted image and its files")
 		rep.Files = checkFiles(ctx, c, rep.Drive.Uploads)
-		rep.PeakKB = host.StatusKB(strconv.Itoa(srv.Pid()), "VmHWM")
+		rep.PeakKB = peakKB(pids, "VmHWM")
 	}
 	stopSampling()
 	rep.StopErr = srv.stop()

@@ -22,17 +22,18 @@ type report struct {
 	Drive           driveResult
 	ServerTimes     map[string][]time.Duration // by route: time in vitrine's handlers while driven
 	Render          renderResult
+	EndToEnd        time.Duration // from the start of the drive until every accepted upload was rendered
 	Files           *fileCheck
 	LoadBefore      string
 	LoadAfter       string
-	RSSDriveKB      int                  // largest VmRSS sample while the clients drove
-	RSSDrainKB      int                  // largest VmRSS sample while the queue drained
-	PeakKB          int                  // VmHWM at the end: the true peak of the whole life
-	ServerCPU       float64              // CPU seconds the server used while driven
+	RSSDriveKB      int                  // largest VmRSS sample while the clients drove (of one process: the largest node)
+	RSSDrainKB      int                  // largest VmRSS sample while the queue drained (idem)
+	PeakKB          int                  // VmHWM at the end: the true peak of the whole life (idem)
+	ServerCPU       float64              // CPU seconds the server used while driven (all nodes together)
 	ClientCPU       float64              // CPU seconds this client used meanwhile
-	Threads         map[string]threadUse // the server's CPU and wait for a core meanwhile, by thread name
-	AliveAfterDrive error                // the server exited during the run
-	StopErr         error                // SIGTERM did not stop it cleanly
+	Threads         map[string]threadUse // the server's CPU and wait for a core meanwhile, by thread name (all nodes)
+	AliveAfterDrive error                // a server exited during the run
+	StopErr         error                // SIGTERM did not stop one cleanly
 
 	Targets []target
 	Passed  bool
@@ -132,12 +133,19 @@ func (r *report) evaluate() {
 		fmt.Sprintf("%d lost, %d renditions missing", lost, broken), r.AliveAfterDrive == nil && lost == 0 && broken == 0)
 	// The remaining targets depend on the machine as much as on the server.
 	limitKB := r.Options.rssLimitMiB * 1024
-	r.Targets = append(r.Targets, target{Name: fmt.Sprintf("peak RSS (VmHWM) under %d MiB", r.Options.rssLimitMiB),
-		Value: mibK(r.PeakKB), OK: r.PeakKB > 0 && r.PeakKB < limitKB})
+	rssName := fmt.Sprintf("peak RSS (VmHWM) under %d MiB", r.Options.rssLimitMiB)
+	if r.Options.nodes > 1 {
+		rssName = fmt.Sprintf("peak RSS (VmHWM) of every node under %d MiB", r.Options.rssLimitMiB)
+	}
+	r.Targets = append(r.Targets, target{Name: rssName, Value: mibK(r.PeakKB), OK: r.PeakKB > 0 && r.PeakKB < limitKB})
 	add = func(name, value string, ok bool) {
 		r.Targets = append(r.Targets, target{Name: name, Value: value, OK: ok, Advisory: r.Options.short})
 	}
+	// -readers 0 measures uploads alone: there is no read latency to judge.
 	for _, name := range readRoutes {
+		if r.Options.readers == 0 {
+			break
+		}
 		rs := st[name]
 		if rs == nil || len(rs.OK) == 0 {
 			add("read p99 under "+ms(r.Options.readP99)+": "+name, "no requests", false)
@@ -198,9 +206,13 @@ func (r *report) write(b *strings.Builder) {
 	for _, ph := range r.Photos {
 		sizes = append(sizes, fmt.Sprintf("%.1f", float64(len(ph.JPEG))/1e6))
 	}
-	p("- %s of load on one `vitrine serve`, client and server on the same cores over loopback: %d uploaders, each sending one of %d generated %dx%d JPEGs (q90, %s MB; a JPEG comment naming the upload makes each a distinct file) to the gallery route and sending the next when answered; %d readers, each reading a product page (%d products of 4 ready images) then %d media files (renditions; one page in %d also an original), %s\n",
-		o.duration, o.uploaders, len(r.Photos), r.Photos[0].Width, r.Photos[0].Height, strings.Join(sizes, ", "),
-		o.readers, o.readProducts, mediaPerPage, originalEvery, thinkText(o.think))
+	readers := "no readers"
+	if o.readers > 0 {
+		readers = fmt.Sprintf("%d readers, each reading a product page (%d products of 4 ready images) then %d media files (renditions; one page in %d also an original), %s",
+			o.readers, o.readProducts, mediaPerPage, originalEvery, thinkText(o.think))
+	}
+	p("- %s of load on %s, client and server on the same cores over loopback: %d uploaders, each sending one of %d generated %dx%d JPEGs (q90, %s MB; a JPEG comment naming the upload makes each a distinct file) to the gallery route and sending the next when answered; %s\n",
+		o.duration, nodesText(o.nodes), o.uploaders, len(r.Photos), r.Photos[0].Width, r.Photos[0].Height, strings.Join(sizes, ", "), readers)
 	p("- a 503 or 429 with Retry-After is retried after the wait it asks for (at most %d times); latency is measured by the client, from sending the request to the last byte of the answer, for 2xx answers\n\n", maxRetries)
 
 	p("| route | requests | 2xx | p50 | p90 | p99 | max | server p50 | server p99 | other answers |\n")
@@ -245,6 +257,9 @@ func (r *report) write(b *strings.Builder) {
 			reads += len(rs.OK)
 		}
 	}
+	if r.AliveAfterDrive == nil {
+		p("- end to end: %s\n", endToEndText(accepted, d.Elapsed, r.EndToEnd, r.Render))
+	}
 	p("- reads: %d product pages, %d successful reads: %.0f reads/s\n", d.Pages, reads, float64(reads)/secs)
 	if r.AliveAfterDrive == nil {
 		p("- rendering drained %.1f s after the run: %d ready, %d failed, %d still pending, %d missing from their product\n",
@@ -257,8 +272,8 @@ func (r *report) write(b *strings.Builder) {
 			p("- first problem: %s\n", f.FirstProblem)
 		}
 	}
-	p("- CPU while driven: the server used %.0f s, this client %.0f s, of the %.0f s that %d cores offer in %.1f s (the rest went to other work on the machine, or idled)\n",
-		r.ServerCPU, r.ClientCPU, float64(m.CPUs)*secs, m.CPUs, secs)
+	p("- CPU while driven: %s used %.0f s, this client %.0f s, of the %.0f s that %d cores offer in %.1f s (the rest went to other work on the machine, or idled)\n",
+		plural(o.nodes, "the server", "the %d servers together"), r.ServerCPU, r.ClientCPU, float64(m.CPUs)*secs, m.CPUs, secs)
 	var busy []string
 	for name, u := range r.Threads {
 		if u.CPU >= 0.05 || u.Wait >= 0.05 {
@@ -271,9 +286,10 @@ func (r *report) write(b *strings.Builder) {
 		u := r.Threads[name]
 		parts = append(parts, fmt.Sprintf("`%s` threads %.1f s of CPU, %.1f s waiting for a core", name, u.CPU, u.Wait))
 	}
-	p("- the server's threads while driven, by name (waiting: runnable but not running, summed over threads): %s\n", orNone(strings.Join(parts, "; ")))
-	p("- server memory: VmHWM %s over its whole life; largest VmRSS sampled every 100 ms: %s while driven, %s while rendering the backlog\n",
-		mibK(r.PeakKB), mibK(r.RSSDriveKB), mibK(r.RSSDrainKB))
+	p("- %s while driven, by name (waiting: runnable but not running, summed over threads): %s\n",
+		plural(o.nodes, "the server's threads", "the threads of the %d servers"), orNone(strings.Join(parts, "; ")))
+	p("- %s: VmHWM %s over its whole life; largest VmRSS sampled every 100 ms: %s while driven, %s while rendering the backlog\n",
+		plural(o.nodes, "server memory", "server memory, of the largest of the %d processes"), mibK(r.PeakKB), mibK(r.RSSDriveKB), mibK(r.RSSDrainKB))
 	if r.StopErr != nil {
 		p("- stopping the server: %v\n", r.StopErr)
 	}
@@ -289,6 +305,35 @@ func (r *report) write(b *strings.Builder) {
 		p("| %s | %s | %s |\n", t.Name, t.Value, result)
 	}
 	p("\n")
+}
+
+// nodesText names the servers in the description of the load.
+func nodesText(nodes int) string {
+	if nodes == 1 {
+		return "one `vitrine serve`"
+	}
+	return fmt.Sprintf("%d `vitrine serve` nodes sharing one database and one storage (uploader and reader i on node i mod %d)", nodes, nodes)
+}
+
+// plural returns one when nodes is 1, else many with nodes in its %d.
+func plural(nodes int, one, many string) string {
+	if nodes == 1 {
+		return one
+	}
+	return fmt.Sprintf(many, nodes)
+}
+
+// endToEndText is the rate at which uploads were accepted and rendered:
+// the accepted uploads over the time from the start of the drive until
+// the last was rendered. The servers accept uploads faster than they
+// render them (the backlog drains after the run), so this is the rate
+// they sustain.
+func endToEndText(accepted int, driven, total time.Duration, res renderResult) string {
+	if res.Pending > 0 || res.Missing > 0 {
+		return fmt.Sprintf("not measured: %d uploads still pending and %d missing after %.1f s", res.Pending, res.Missing, res.Elapsed.Seconds())
+	}
+	return fmt.Sprintf("%d accepted uploads were all rendered %.1f s after the drive began (%.1f s driven, then %.1f s; the wait polls every second): **%.2f uploads/s** accepted and rendered",
+		accepted, total.Seconds(), driven.Seconds(), (total - driven).Seconds(), float64(accepted)/total.Seconds())
 }
 
 func thinkText(think time.Duration) string {

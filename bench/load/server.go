@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -21,12 +22,21 @@ import (
 // server is a `vitrine serve` process started by the load test on a free
 // loopback port with a data directory of its own.
 type server struct {
+	Name    string // "vitrine serve", or "vitrine serve (node 2 of 3)" with -nodes
 	Base    string // http://127.0.0.1:PORT
 	DataDir string
-	Token   string // admin scope: exempt from rate limits
 	cmd     *exec.Cmd
 	exited  chan error
-	log     *os.File
+	logPath string
+}
+
+// servers are the `vitrine serve` processes of a run: one, or with -nodes
+// N, N of them sharing the database and the storage that
+// VITRINE_DATABASE_URL and VITRINE_STORAGE_URL name, all writing to one log.
+type servers struct {
+	Nodes []*server
+	Token string // admin scope: exempt from rate limits
+	log   *os.File
 }
 
 // buildVitrine builds the server binary the way `make build` does.
@@ -51,60 +61,121 @@ func serverEnv() []string {
 	return env
 }
 
-// startServer migrates a fresh data directory, creates an admin token and
-// starts `vitrine serve` on a free loopback port, logging to logPath. It
-// returns once /readyz answers 200.
-func startServer(ctx context.Context, vitrine, logPath string) (*server, error) {
-	dataDir, err := os.MkdirTemp("", "vitrine-load-")
+// startServers makes n fresh data directories, migrates (once: with n > 1
+// the nodes share the database), creates an admin token and starts n
+// `vitrine serve` processes, each on a free loopback port, all logging to
+// logPath. It returns once every node's /readyz answers 200.
+func startServers(ctx context.Context, vitrine, logPath string, n int) (*servers, error) {
+	ss := &servers{}
+	var err error
+	// O_APPEND: the nodes write to one file, and each write then lands at
+	// its end, so that two nodes' lines never overwrite each other.
+	ss.log, err = os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{DataDir: dataDir, exited: make(chan error, 1)}
-	s.log, err = os.Create(logPath)
-	if err != nil {
-		os.RemoveAll(dataDir)
-		return nil, err
+	for i := range n {
+		dataDir, err := os.MkdirTemp("", "vitrine-load-")
+		if err != nil {
+			ss.cleanup(false)
+			return nil, err
+		}
+		name := "vitrine serve"
+		if n > 1 {
+			name = fmt.Sprintf("vitrine serve (node %d of %d)", i+1, n)
+		}
+		ss.Nodes = append(ss.Nodes, &server{Name: name, DataDir: dataDir, exited: make(chan error, 1), logPath: logPath})
 	}
 	command := func(args ...string) *exec.Cmd {
 		cmd := exec.CommandContext(ctx, vitrine, args...)
 		cmd.Env = serverEnv()
-		cmd.Stderr = s.log
+		cmd.Stderr = ss.log
 		return cmd
 	}
+	dataDir := ss.Nodes[0].DataDir
 	migrate := command("migrate", "--data-dir", dataDir)
-	migrate.Stdout = s.log
+	migrate.Stdout = ss.log
 	if err := migrate.Run(); err != nil {
-		s.cleanup(false)
+		ss.cleanup(false)
 		return nil, fmt.Errorf("vitrine migrate: %w (see %s)", err, logPath)
 	}
 	out, err := command("token", "create", "--user", "load", "--scope", "admin", "--data-dir", dataDir).Output()
 	if err != nil {
-		s.cleanup(false)
+		ss.cleanup(false)
 		return nil, fmt.Errorf("vitrine token create: %w (see %s)", err, logPath)
 	}
-	s.Token = strings.TrimSpace(string(out))
+	ss.Token = strings.TrimSpace(string(out))
+	for i, s := range ss.Nodes {
+		if err := s.start(ctx, vitrine, ss.log); err != nil {
+			for _, started := range ss.Nodes[:i] {
+				started.stop()
+			}
+			ss.cleanup(false)
+			return nil, err
+		}
+	}
+	return ss, nil
+}
+
+// start starts `vitrine serve` on a free loopback port and waits until it
+// is ready; on failure the process is stopped.
+func (s *server) start(ctx context.Context, vitrine string, log *os.File) error {
 	addr, err := freeAddr()
 	if err != nil {
-		s.cleanup(false)
-		return nil, err
+		return err
 	}
 	s.Base = "http://" + addr
 	// Not CommandContext: the server is stopped with SIGTERM by stop, the
 	// way an operator stops it, never killed by a cancelled context.
-	s.cmd = exec.Command(vitrine, "serve", "--addr", addr, "--data-dir", dataDir)
+	s.cmd = exec.Command(vitrine, "serve", "--addr", addr, "--data-dir", s.DataDir)
 	s.cmd.Env = serverEnv()
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
-		s.cleanup(false)
-		return nil, fmt.Errorf("vitrine serve: %w", err)
+		return fmt.Errorf("%s: %w", s.Name, err)
 	}
 	go func() { s.exited <- s.cmd.Wait() }()
 	if err := s.waitReady(ctx); err != nil {
 		s.stop()
-		s.cleanup(false)
-		return nil, err
+		return err
 	}
-	return s, nil
+	return nil
+}
+
+// Pids are the servers' process ids, for /proc.
+func (ss *servers) Pids() []int {
+	var pids []int
+	for _, s := range ss.Nodes {
+		pids = append(pids, s.Pid())
+	}
+	return pids
+}
+
+// Alive reports an error for every server that has exited.
+func (ss *servers) Alive() error {
+	var errs []error
+	for _, s := range ss.Nodes {
+		errs = append(errs, s.Alive())
+	}
+	return errors.Join(errs...)
+}
+
+// stop stops every server, one after the other.
+func (ss *servers) stop() error {
+	var errs []error
+	for _, s := range ss.Nodes {
+		errs = append(errs, s.stop())
+	}
+	return errors.Join(errs...)
+}
+
+// cleanup closes the log and removes the data directories unless keep.
+func (ss *servers) cleanup(keep bool) {
+	ss.log.Close()
+	if !keep {
+		for _, s := range ss.Nodes {
+			os.RemoveAll(s.DataDir)
+		}
+	}
 }
 
 // freeAddr returns a loopback address with a port nobody listens on now.
@@ -124,7 +195,7 @@ func (s *server) waitReady(ctx context.Context) error {
 		select {
 		case err := <-s.exited:
 			s.exited <- err // stop reads it again
-			return fmt.Errorf("vitrine serve exited before it was ready: %v (see %s)", err, s.log.Name())
+			return fmt.Errorf("%s exited before it was ready: %v (see %s)", s.Name, err, s.logPath)
 		case <-ctx.Done():
 			return ctx.Err()
 		default:
@@ -139,7 +210,7 @@ func (s *server) waitReady(ctx context.Context) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("vitrine serve not ready after 30 s (see %s)", s.log.Name())
+	return fmt.Errorf("%s not ready after 30 s (see %s)", s.Name, s.logPath)
 }
 
 // Pid is the server's process id, for /proc.
@@ -150,7 +221,7 @@ func (s *server) Alive() error {
 	select {
 	case err := <-s.exited:
 		s.exited <- err
-		return fmt.Errorf("vitrine serve exited: %v (see %s)", err, s.log.Name())
+		return fmt.Errorf("%s exited: %v (see %s)", s.Name, err, s.logPath)
 	default:
 		return nil
 	}
@@ -168,26 +239,19 @@ func (s *server) stop() error {
 	select {
 	case err := <-s.exited:
 		if err != nil {
-			return fmt.Errorf("vitrine serve: %w (see %s)", err, s.log.Name())
+			return fmt.Errorf("%s: %w (see %s)", s.Name, err, s.logPath)
 		}
 		return nil
 	case <-time.After(time.Minute):
 		s.cmd.Process.Kill()
-		return fmt.Errorf("vitrine serve did not stop within a minute of SIGTERM (see %s)", s.log.Name())
+		return fmt.Errorf("%s did not stop within a minute of SIGTERM (see %s)", s.Name, s.logPath)
 	}
 }
 
-// cleanup closes the log and removes the data directory unless keep.
-func (s *server) cleanup(keep bool) {
-	s.log.Close()
-	if !keep {
-		os.RemoveAll(s.DataDir)
-	}
-}
-
-// rssSampler reads the server's VmRSS every 100 ms and keeps the largest,
-// per phase of the run. VmHWM gives the true peak; the samples show in
-// which phase it happened.
+// rssSampler reads each server's VmRSS every 100 ms and keeps the largest,
+// per phase of the run: the peak of one process, whatever the number of
+// nodes, since the memory target is per process. VmHWM gives the true
+// peak; the samples show in which phase it happened.
 type rssSampler struct {
 	mu    sync.Mutex
 	phase string
@@ -205,12 +269,12 @@ func (r *rssSampler) setPhase(name string) {
 	r.mu.Unlock()
 }
 
-// run samples until ctx is done.
-func (r *rssSampler) run(ctx context.Context, pid int) {
+// run samples the processes pids until ctx is done.
+func (r *rssSampler) run(ctx context.Context, pids []int) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		kb := host.StatusKB(strconv.Itoa(pid), "VmRSS")
+		kb := peakKB(pids, "VmRSS")
 		r.mu.Lock()
 		r.max[r.phase] = max(r.max[r.phase], kb)
 		r.mu.Unlock()
@@ -229,10 +293,24 @@ func (r *rssSampler) peak(phase string) int {
 	return r.max[phase]
 }
 
-// cpuSeconds returns the user and system CPU time a process has used, from
-// /proc/PID/stat, or 0.
-func cpuSeconds(pid int) float64 {
-	return statCPUSeconds(host.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"))
+// peakKB returns the largest of a /proc/PID/status field in kB (VmRSS,
+// VmHWM) over the processes pids, or 0.
+func peakKB(pids []int, field string) int {
+	kb := 0
+	for _, pid := range pids {
+		kb = max(kb, host.StatusKB(strconv.Itoa(pid), field))
+	}
+	return kb
+}
+
+// cpuSeconds returns the user and system CPU time the processes pids have
+// used together, from /proc/PID/stat (0 for a process that is gone).
+func cpuSeconds(pids []int) float64 {
+	var sum float64
+	for _, pid := range pids {
+		sum += statCPUSeconds(host.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"))
+	}
+	return sum
 }
 
 // statCPUSeconds reads utime + stime from the text of a /proc stat file.
@@ -257,13 +335,17 @@ type threadUse struct {
 	CPU, Wait float64 // seconds
 }
 
-// threadUses sums, by thread name, the CPU time of a process's threads
-// (/proc/PID/task/TID/stat) and their wait for a core (the second field
-// of schedstat). The names tell rendering apart from serving: libvips and
-// glib name their worker threads, Go's threads carry the command's name.
-// A thread that exits takes its counts with it.
-func threadUses(pid int) map[string]threadUse {
-	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*")
+// threadUses sums, by thread name, the CPU time of the threads of the
+// processes pids (/proc/PID/task/TID/stat) and their wait for a core (the
+// second field of schedstat). The names tell rendering apart from serving:
+// libvips and glib name their worker threads, Go's threads carry the
+// command's name. A thread that exits takes its counts with it.
+func threadUses(pids []int) map[string]threadUse {
+	var tasks []string
+	for _, pid := range pids {
+		t, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*")
+		tasks = append(tasks, t...)
+	}
 	uses := map[string]threadUse{}
 	for _, t := range tasks {
 		name := strings.TrimSpace(host.ReadFile(t + "/comm"))
