@@ -20,6 +20,12 @@ type Admission struct {
 	// QueueWait is how long an upload over MaxUploads waits for a turn
 	// before it gets 503 with Retry-After.
 	QueueWait time.Duration
+	// MaxChecks is how many received files are decoded at once to prove
+	// they are whole; 0 means no limit. Receiving is cheap and waits on
+	// the network, so many uploads may arrive at once; decoding is CPU,
+	// and every decode running beside the readers' requests lengthens
+	// their wait for a core.
+	MaxChecks int
 	// MinUploadRate (bytes per second) cuts off a request body that
 	// arrives slower, on average, once MinRateGrace has passed; 0 turns
 	// the cutoff off.

@@ -3,16 +3,20 @@ package httpapi_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/vitrine/vitrine"
 	"github.com/vitrine/vitrine/httpapi"
+	"github.com/vitrine/vitrine/vips"
 )
 
 // TestUploadGate holds the only upload slot with a body that has not
@@ -53,6 +57,59 @@ func TestUploadGate(t *testing.T) {
 	}
 	body2, ctype2 = multipartBody(t, nil, []upload{{"image", "b.png", makePNG(t, 300, 300)}})
 	s.serve(request{method: "POST", path: "/api/products/book/images/", body: body2, ctype: ctype2}).want(201)
+}
+
+// TestUploadChecks sends uploads at once to a server that decodes one at
+// a time: each waits for the decode slot, none is refused, and no two
+// decodes ever overlap.
+func TestUploadChecks(t *testing.T) {
+	t.Parallel()
+	probe := &watchedProber{Renderer: vips.NewRenderer(), hold: 50 * time.Millisecond}
+	s := newServer(t, false, probe, func(c *httpapi.Config) {
+		c.Admission = httpapi.Admission{MaxUploads: 8, QueueWait: time.Minute, MaxChecks: 1}
+	})
+	s.createProduct("book")
+	const n = 4
+	codes := make(chan int, n)
+	for i := range n {
+		body, ctype := multipartBody(t, nil, []upload{{"image", fmt.Sprintf("%d.png", i), makePNG(t, 300, 300)}})
+		go func() {
+			codes <- s.serve(request{method: "POST", path: "/api/products/book/images/", body: body, ctype: ctype}).Code
+		}()
+	}
+	for range n {
+		if code := <-codes; code != http.StatusCreated {
+			t.Errorf("got status %d, want 201", code)
+		}
+	}
+	if probe.calls != n || probe.peak != 1 {
+		t.Fatalf("got %d decodes, at most %d at once; want %d, one at a time", probe.calls, probe.peak, n)
+	}
+}
+
+// watchedProber is libvips counting the decodes that run at once; each
+// lasts at least hold, so that decodes let in together would overlap.
+type watchedProber struct {
+	*vips.Renderer
+	hold time.Duration
+
+	mu                   sync.Mutex
+	running, peak, calls int
+}
+
+func (p *watchedProber) Verify(ctx context.Context, path string, info vitrine.ImageInfo) error {
+	p.mu.Lock()
+	p.running++
+	p.calls++
+	p.peak = max(p.peak, p.running)
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.running--
+		p.mu.Unlock()
+	}()
+	time.Sleep(p.hold)
+	return p.Renderer.Verify(ctx, path, info)
 }
 
 // TestMinUploadRate sends an upload over a real connection that stalls

@@ -69,7 +69,7 @@ type serverOption func(*httpapi.Config)
 
 func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
-	return newServer(t, true, opts...)
+	return newServer(t, true, nil, opts...)
 }
 
 // newIdleServer is newTestServer without River workers: jobs are queued
@@ -77,10 +77,19 @@ func newTestServer(t testing.TB, opts ...serverOption) *testServer {
 // blur their coverage signal and take the CPU from them.
 func newIdleServer(t testing.TB, opts ...serverOption) *testServer {
 	t.Helper()
-	return newServer(t, false, opts...)
+	return newServer(t, false, nil, opts...)
 }
 
-func newServer(t testing.TB, work bool, opts ...serverOption) *testServer {
+// prober is the server's reader of uploaded files: libvips, or libvips
+// watched by a test.
+type prober interface {
+	Probe(ctx context.Context, path string) (vitrine.ImageInfo, error)
+	Verify(ctx context.Context, path string, info vitrine.ImageInfo) error
+}
+
+// newServer makes a test server; probe, if not nil, replaces libvips as
+// the reader of uploaded files.
+func newServer(t testing.TB, work bool, probe prober, opts ...serverOption) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -136,7 +145,10 @@ func newServer(t testing.TB, work bool, opts ...serverOption) *testServer {
 	if _, err := db.CreateToken(ctx, vitrine.Token{User: "tester", Hint: token[:9], Scope: vitrine.ScopeWrite}, hash); err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewServer(cfg, log, db, db, db, renderer, blobs, media, db.Ping, m, m.Handler(), admin.FS())
+	if probe == nil {
+		probe = renderer
+	}
+	h := httpapi.NewServer(cfg, log, db, db, db, probe, blobs, media, db.Ping, m, m.Handler(), admin.FS())
 	return &testServer{t: t, h: h, pool: pool, db: db, blobs: blobs, s3: media == nil, runner: runner, token: token, events: ticks}
 }
 

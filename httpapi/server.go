@@ -87,7 +87,7 @@ func NewServer(cfg Config, log *slog.Logger, products productStore, images image
 		tokens:   tokens,
 		limit:    newLimiter(log, cfg.RateLimits, cfg.TrustProxy, time.Now),
 		gate:     newUploadGate(log, cfg.Admission),
-		up:       &uploader{log: log, probe: probe, blobs: blobs, rec: rec, nowFunc: time.Now},
+		up:       newUploader(log, probe, blobs, rec, cfg.Admission.MaxChecks),
 		pres:     presenter{urls: urlBuilder{public: cfg.PublicURL, trustProxy: cfg.TrustProxy}, media: blobs},
 		media:    media,
 		ready:    func(r *http.Request) error { return ping(r.Context()) },

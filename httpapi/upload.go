@@ -34,6 +34,15 @@ type uploader struct {
 	blobs   blobStore
 	rec     recorder
 	nowFunc func() time.Time
+	checks  chan struct{} // a slot per decode allowed at once; nil: no limit
+}
+
+func newUploader(log *slog.Logger, probe prober, blobs blobStore, rec recorder, maxChecks int) *uploader {
+	u := &uploader{log: log, probe: probe, blobs: blobs, rec: rec, nowFunc: time.Now}
+	if maxChecks > 0 {
+		u.checks = make(chan struct{}, maxChecks)
+	}
+	return u
 }
 
 // store validates one received file against lim, cheapest checks first and
@@ -69,7 +78,7 @@ func (u *uploader) check(ctx context.Context, f *receivedFile, lim vitrine.Uploa
 	if err := lim.Check(info); err != nil {
 		return nil, "format or dimensions", err
 	}
-	if err := u.probe.Verify(ctx, f.path, info); err != nil {
+	if err := u.verify(ctx, f.path, info); err != nil {
 		return nil, invalidReason(err, "corrupt"), err
 	}
 	key := vitrine.OriginalKey(u.nowFunc(), info.Format)
@@ -78,6 +87,20 @@ func (u *uploader) check(ctx context.Context, f *receivedFile, lim vitrine.Uploa
 		return nil, invalidReason(err, "corrupt"), err
 	}
 	return &vitrine.File{Key: key, Format: info.Format, Width: info.Width, Height: info.Height, Bytes: n}, "", nil
+}
+
+// verify decodes the file when a check slot is free. The wait is bounded
+// by the upload gate: at most MaxUploads files wait here at once.
+func (u *uploader) verify(ctx context.Context, path string, info vitrine.ImageInfo) error {
+	if u.checks != nil {
+		select {
+		case u.checks <- struct{}{}:
+			defer func() { <-u.checks }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return u.probe.Verify(ctx, path, info)
 }
 
 // invalidReason is reason when err refuses the file, "" when it is a

@@ -151,7 +151,7 @@ func (a *app) handler() http.Handler {
 		TempDir:             a.cfg.TempDir(),
 		CORSOrigins:         a.cfg.CORSOrigins,
 		RateLimits:          httpapi.RateLimits{PerToken: a.cfg.RateLimitToken, PerIP: a.cfg.RateLimitIP},
-		Admission: httpapi.Admission{MaxUploads: a.cfg.MaxUploads, QueueWait: a.cfg.UploadQueueWait,
+		Admission: httpapi.Admission{MaxUploads: a.cfg.MaxUploads, QueueWait: a.cfg.UploadQueueWait, MaxChecks: a.cfg.UploadChecks,
 			MinUploadRate: a.cfg.MinUploadRate, MinRateGrace: a.cfg.MinRateGrace},
 	}, a.log, a.db, a.db, a.db, vips.NewRenderer(), a.blobs, a.media, a.ready, a.metrics, a.metrics.Handler(), admin.FS())
 }

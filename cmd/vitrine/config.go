@@ -57,6 +57,8 @@ type Config struct {
 	// UploadQueueWait, then get 503.
 	MaxUploads      int
 	UploadQueueWait time.Duration
+	// UploadChecks received files are decoded (verified whole) at once.
+	UploadChecks int
 	// MinUploadRate (bytes/s) cuts off trickling bodies after MinRateGrace.
 	MinUploadRate int64
 	MinRateGrace  time.Duration
@@ -184,6 +186,7 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		setting("rate-limit-ip", "VITRINE_RATE_LIMIT_IP", "1200", "write requests per minute per client IP, per node (0: no limit)")
 		setting("max-uploads", "VITRINE_MAX_UPLOADS", "64", "upload requests read and checked at once; more wait for a turn (0: no limit)")
 		setting("upload-queue-wait", "VITRINE_UPLOAD_QUEUE_WAIT", "10s", "how long an upload waits for a turn before 503 with Retry-After")
+		setting("upload-checks", "VITRINE_UPLOAD_CHECKS", strconv.Itoa(max(1, runtime.NumCPU()/2)), "received uploads decoded at once to verify them (each keeps a core busy); the others wait their turn (0: no limit)")
 		setting("min-upload-rate", "VITRINE_MIN_UPLOAD_RATE", "16K", "request bodies arriving slower on average, in bytes per second, are cut off with 408 (0: never)")
 		setting("min-upload-rate-grace", "VITRINE_MIN_UPLOAD_RATE_GRACE", "10s", "time every request body gets before the minimum rate applies")
 	}
@@ -325,6 +328,7 @@ func loadConfig(name string, args []string, getenv func(string) string, stderr i
 		c.RateLimitIP = int(integer("rate-limit-ip", 0))
 		c.MaxUploads = int(integer("max-uploads", 0))
 		c.UploadQueueWait = duration("upload-queue-wait")
+		c.UploadChecks = int(integer("upload-checks", 0))
 		c.MinUploadRate = byteSize("min-upload-rate", 0)
 		c.MinRateGrace = duration("min-upload-rate-grace")
 		if err := c.ProductImageLimits().Validate(); err != nil {
