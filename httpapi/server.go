@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -220,6 +221,18 @@ func (s *statusRecorder) Write(p []byte) (int, error) {
 	}
 	n, err := s.ResponseWriter.Write(p)
 	s.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom passes the copy on to the real writer, which sends a file with
+// sendfile(2): http.ServeContent serves media through io.Copy, which would
+// otherwise copy every file through a user-space buffer, 32 KiB a turn.
+func (s *statusRecorder) ReadFrom(r io.Reader) (int64, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := io.Copy(s.ResponseWriter, r)
+	s.bytes += n
 	return n, err
 }
 
