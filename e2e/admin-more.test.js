@@ -116,6 +116,31 @@ describe('admin page, more', () => {
     await page.context().close();
   });
 
+  test('a read-only token signs in, and the page offers no changes', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${v.url}/admin/`);
+    await page.getByText('25 products').waitFor();
+    await page.getByLabel('API token').fill(v.createToken('reader', 'read'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Signed in, read only').waitFor();
+    await page.getByText('Signed in with a read-only token: you can browse but not change anything.').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'New product' }).count(), 0);
+
+    await page.goto(`${v.url}/admin/#/products/ceramic-mug`);
+    await page.getByRole('heading', { level: 1, name: 'Ceramic mug' }).waitFor();
+    await page.locator('#gallery .image-card[data-status=ready]').waitFor();
+    await page.getByText('Your token can only read. Sign in with a write token to edit this product.').waitFor();
+    assert.equal(await page.locator('main input:visible, main textarea:visible').count(), 0);
+    assert.equal(await page.locator('main button:visible').count(), 0);
+
+    // Signing out forgets the token and its scope.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    assert.deepEqual(await page.evaluate(() => [sessionStorage.getItem('vitrine.token'), sessionStorage.getItem('vitrine.scope')]), [null, null]);
+    assertClean(page);
+    await page.context().close();
+  });
+
   test('edit a product: plain errors from the API, then a rename', async () => {
     const page = await newPage(browser);
     await page.goto(`${v.url}/admin/#/products/linen-apron`);

@@ -36,6 +36,12 @@ func TestScopes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := s.with(t)
 			s.serve(request{method: "GET", path: "/api/products/book/", auth: tt.auth}).want(tt.wantRead)
+			info := s.serve(request{method: "GET", path: "/api/token/", auth: tt.auth}).want(tt.wantRead)
+			if tt.wantRead == 200 {
+				if got := info.obj(); got["scope"] != tt.name || got["user"] != "other" {
+					t.Errorf("GET /api/token/: got %v, want scope %q of user other", got, tt.name)
+				}
+			}
 			r := s.serve(request{method: "PATCH", path: "/api/products/book/", auth: tt.auth,
 				ctype: "application/json", body: strings.NewReader(`{"description":"` + tt.name + `"}`)}).want(tt.wantWrite)
 			if tt.wantDetail != "" {
@@ -48,6 +54,20 @@ func TestScopes(t *testing.T) {
 				t.Errorf("description after the write: got %v, want %q", got, tt.name)
 			}
 		})
+	}
+}
+
+// TestTokenInfoNeedsAToken: GET /api/token/ describes the request's token,
+// so an anonymous request has none to describe.
+func TestTokenInfoNeedsAToken(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t)
+	r := s.serve(request{method: "GET", path: "/api/token/", anonymous: true}).want(http.StatusUnauthorized)
+	if got := r.obj()["detail"]; got != "Authentication credentials were not provided." {
+		t.Errorf("detail: got %v", got)
+	}
+	if got := s.serve(request{method: "GET", path: "/api/token/"}).want(http.StatusOK).obj(); got["scope"] != "write" || got["user"] != "tester" {
+		t.Errorf("got %v, want the test token's write scope", got)
 	}
 }
 

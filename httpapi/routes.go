@@ -30,6 +30,7 @@ func apiRoutes(d deps) []route {
 	return []route{
 		{"/api/", map[string]http.Handler{"GET": handleAPIRoot(d.pres)}},
 		{"/api/schema/", map[string]http.Handler{"GET": handleSchema()}},
+		{"/api/token/", map[string]http.Handler{"GET": requireScope(log, vitrine.ScopeRead, handleTokenInfo())}},
 		{"/api/products/", map[string]http.Handler{
 			"GET":  handleProductList(log, d.products, d.pres),
 			"POST": auth(handleProductCreate(log, d.products, d.up, d.productLimits, d.oneFile, d.pres)),
@@ -154,6 +155,16 @@ func handleAPIRoot(pres presenter) http.Handler {
 			"products": pres.urls.abs(r, "/api/products/"),
 			"schema":   pres.urls.abs(r, "/api/schema/"),
 		})
+	})
+}
+
+// handleTokenInfo serves GET /api/token/: the user and scope of the
+// request's token, so that a client offers only what the token allows.
+// requireScope has answered 401 to a request without one.
+func handleTokenInfo() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := callerOf(r)
+		encode(w, http.StatusOK, map[string]string{"user": c.User, "scope": string(c.Scope)})
 	})
 }
 

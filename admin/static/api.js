@@ -9,6 +9,7 @@
 import { formatBytes } from './dom.js';
 
 const TOKEN_KEY = 'vitrine.token';
+const SCOPE_KEY = 'vitrine.scope';
 
 // The token lives in sessionStorage: it survives a reload but not the tab,
 // and it is never put in a URL (URLs end up in history, logs and Referer
@@ -17,12 +18,28 @@ export function getToken() {
   return sessionStorage.getItem(TOKEN_KEY) || '';
 }
 
-export function setToken(token) {
+// setToken stores a token with its scope (from GET /api/token/), or
+// forgets both.
+export function setToken(token, scope = '') {
   if (token) {
     sessionStorage.setItem(TOKEN_KEY, token);
+    sessionStorage.setItem(SCOPE_KEY, scope);
   } else {
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(SCOPE_KEY);
   }
+}
+
+// readOnlyToken says whether the stored token may only read: the page then
+// offers no changes, which the API would refuse with 403.
+export function readOnlyToken() {
+  return Boolean(getToken()) && sessionStorage.getItem(SCOPE_KEY) === 'read';
+}
+
+// canWrite says whether the page should offer changes: a token is stored
+// and its scope allows them.
+export function canWrite() {
+  return Boolean(getToken()) && !readOnlyToken();
 }
 
 // ApiError is a refused or failed request. message is plain words for the

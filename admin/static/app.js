@@ -8,7 +8,7 @@
 // Routing on the hash keeps every view reloadable and bookmarkable while
 // vitrine serves a single static index.html.
 
-import { getToken, setToken, request, ApiError } from './api.js';
+import { getToken, setToken, canWrite, readOnlyToken, request, ApiError } from './api.js';
 import { announce } from './dom.js';
 import { showProductList, showProductNew, showProduct } from './products.js';
 
@@ -26,7 +26,9 @@ async function route() {
   const hash = location.hash.replace(/^#/, '') || '/';
   const [path, query = ''] = hash.split('?');
   const params = new URLSearchParams(query);
-  const ctx = { main, signedIn: Boolean(getToken()), navigate };
+  // signedIn: changes may be offered; readOnly: a token that may only read
+  // is signed in, and the page says so where it offers nothing.
+  const ctx = { main, signedIn: canWrite(), readOnly: readOnlyToken(), navigate };
   const product = path.match(/^\/products\/([^/]+)\/?$/);
   if (product) {
     cleanup = await showProduct(ctx, decodeURIComponent(product[1]));
@@ -68,7 +70,8 @@ function showSession() {
   const on = Boolean(getToken());
   form.hidden = on;
   signedIn.hidden = !on;
-  document.body.classList.toggle('readonly', !on);
+  document.getElementById('signedin-as').textContent = readOnlyToken() ? 'Signed in, read only' : 'Signed in';
+  document.body.classList.toggle('readonly', !canWrite());
 }
 
 form.addEventListener('submit', async (e) => {
@@ -76,10 +79,11 @@ form.addEventListener('submit', async (e) => {
   const input = form.elements.token;
   const token = input.value.trim();
   errorBox.textContent = '';
-  // GET /api/ with the token checks it without changing anything: vitrine,
-  // like DRF, answers 401 to a token it does not know even on a read.
+  // GET /api/token/ checks the token without changing anything (401 to a
+  // token vitrine does not know) and says what it may do.
+  let info;
   try {
-    await request('GET', '/api/', undefined, token);
+    info = await request('GET', '/api/token/', undefined, token);
   } catch (err) {
     errorBox.textContent = err instanceof ApiError && err.status === 401
       ? `That token was not accepted (${err.message}). Check that you copied all of it.`
@@ -87,10 +91,12 @@ form.addEventListener('submit', async (e) => {
     input.focus();
     return;
   }
-  setToken(token);
+  setToken(token, info.scope);
   input.value = '';
   showSession();
-  announce('Signed in. You can now make changes.');
+  announce(info.scope === 'read'
+    ? 'Signed in with a read-only token: you can browse but not change anything.'
+    : 'Signed in. You can now make changes.');
   await route();
   document.getElementById('signout').focus();
 });

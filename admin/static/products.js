@@ -88,7 +88,8 @@ function renderResults(ctx, data, search, page) {
     out.push(h('p', { class: 'empty' }, search
       ? `No product matches “${search}”.`
       : ctx.signedIn ? 'No products yet. Create the first one with “New product”.'
-        : 'No products yet. Sign in with an API token to create one.'));
+        : ctx.readOnly ? 'No products yet. Your token can only read.'
+          : 'No products yet. Sign in with an API token to create one.'));
     return out;
   }
   out.push(h('p', { class: 'count' }, `${data.count} ${data.count === 1 ? 'product' : 'products'}` +
@@ -136,7 +137,9 @@ function thumbnailOf(p) {
 export async function showProductNew(ctx) {
   if (!ctx.signedIn) {
     ctx.main.replaceChildren(h('h1', {}, 'New product'),
-      h('p', {}, 'Sign in with an API token (at the top of the page) to create products.'));
+      h('p', {}, ctx.readOnly
+        ? 'Your token can only read. Sign in with a write token to create products.'
+        : 'Sign in with an API token (at the top of the page) to create products.'));
     return null;
   }
   const form = productForm(null, async (values) => {
@@ -183,7 +186,7 @@ export async function showProduct(ctx, slug) {
         single.setSlug(saved.slug);
         return 'Saved.';
       })
-      : readOnlyDetails(p));
+      : readOnlyDetails(p, ctx.readOnly));
 
   const single = singleImage(ctx, p);
   const gallery = showGallery(ctx, p);
@@ -214,12 +217,14 @@ export async function showProduct(ctx, slug) {
   return gallery.stop;
 }
 
-function readOnlyDetails(p) {
+function readOnlyDetails(p, readOnlyToken) {
   return h('dl', { class: 'readonly-details' },
     h('dt', {}, 'Slug'), h('dd', {}, p.slug),
     h('dt', {}, 'Price'), h('dd', {}, p.price === null ? 'none' : p.price),
     h('dt', {}, 'Description'), h('dd', {}, p.description || '(none)'),
-    h('dt', {}, 'Note'), h('dd', {}, 'Sign in to edit this product.'));
+    h('dt', {}, 'Note'), h('dd', {}, readOnlyToken
+      ? 'Your token can only read. Sign in with a write token to edit this product.'
+      : 'Sign in to edit this product.'));
 }
 
 const FIELDS = [

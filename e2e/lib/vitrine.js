@@ -59,7 +59,12 @@ export async function startVitrine(name, env = {}) {
     await new Promise((r) => setTimeout(r, 50));
   }
 
-  const token = execFileSync(bin, ['token', 'create', '--user', 'e2e', '--data-dir', dataDir], { encoding: 'utf8' }).trim();
+  // createToken makes a token with the CLI, as an operator would.
+  function createToken(user, scope = 'write') {
+    return execFileSync(bin, ['token', 'create', '--user', user, '--scope', scope, '--data-dir', dataDir],
+      { encoding: 'utf8' }).trim();
+  }
+  const token = createToken('e2e');
 
   // api calls the API from Node, to set up and to check what the browser did.
   async function api(method, p, body) {
@@ -97,5 +102,5 @@ export async function startVitrine(name, env = {}) {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 
-  return { url, token, dataDir, api, until, stop };
+  return { url, token, dataDir, api, until, createToken, stop };
 }
