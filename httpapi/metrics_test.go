@@ -5,15 +5,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vitrine/vitrine/httpapi"
 )
 
 // TestMetricsAndRequestIDs uploads one good and one refused file and reads
-// /metrics: requests by route pattern, uploads by outcome and reason,
-// render durations. The request id the client sent comes back, and rides
+// /metrics: requests by route pattern, uploads by outcome and reason, the
+// wait for a decode slot, render durations. The request id the client sent comes back, and rides
 // into the render job's metadata.
 func TestMetricsAndRequestIDs(t *testing.T) {
 	t.Parallel()
-	s := newTestServer(t)
+	s := newTestServer(t, func(c *httpapi.Config) { c.Admission.MaxChecks = 1 })
 	slug := s.createProduct("m")
 	body, ctype := multipartBody(t, nil, []upload{{"image", "a.png", makePNG(t, 300, 200)}})
 	r := s.serve(request{method: "POST", path: "/api/products/" + slug + "/images/", body: body, ctype: ctype,
@@ -47,6 +49,7 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 		`vitrine_uploads_total{outcome="rejected",reason="extension"} 1`,
 		`vitrine_http_request_duration_seconds_count{method="POST",route="/api/products/{slug}/images/{$}",status="201"} 1`,
 		`vitrine_http_request_duration_seconds_count{method="POST",route="/api/products/{slug}/images/{$}",status="400"} 1`,
+		`vitrine_upload_check_wait_seconds_count 1`, // the refused file was never decoded
 		`vitrine_render_duration_seconds_count{renditions="all"} 1`,
 		`vitrine_job_attempts_total{kind="render_image",outcome="completed"} 1`,
 		`go_goroutines`,

@@ -46,6 +46,7 @@ type Config struct {
 type recorder interface {
 	ObserveRequest(route, method string, status int, d time.Duration)
 	Upload(stored bool, reason string)
+	ObserveCheckWait(d time.Duration)
 }
 
 // deps is everything the handlers are built from.

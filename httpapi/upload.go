@@ -89,16 +89,19 @@ func (u *uploader) check(ctx context.Context, f *receivedFile, lim vitrine.Uploa
 	return &vitrine.File{Key: key, Format: info.Format, Width: info.Width, Height: info.Height, Bytes: n}, "", nil
 }
 
-// verify decodes the file when a check slot is free. The wait is bounded
-// by the upload gate: at most MaxUploads files wait here at once.
+// verify decodes the file when a check slot is free, and records the wait.
+// The wait is bounded by the upload gate: at most MaxUploads requests wait
+// here at once.
 func (u *uploader) verify(ctx context.Context, path string, info vitrine.ImageInfo) error {
 	if u.checks != nil {
+		start := u.nowFunc()
 		select {
 		case u.checks <- struct{}{}:
 			defer func() { <-u.checks }()
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+		u.rec.ObserveCheckWait(u.nowFunc().Sub(start))
 	}
 	return u.probe.Verify(ctx, path, info)
 }

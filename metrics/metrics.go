@@ -27,6 +27,7 @@ type Metrics struct {
 
 	requests *prometheus.HistogramVec // route, method, status
 	uploads  *prometheus.CounterVec   // outcome: stored, rejected; reason
+	checks   prometheus.Histogram     // wait of an upload for its decode
 	renders  *prometheus.HistogramVec // rendition
 	jobDone  *prometheus.CounterVec   // kind, outcome
 	sweeps   *prometheus.CounterVec   // what: deleted, missing, runs
@@ -47,6 +48,11 @@ func New(log *slog.Logger, jobCounts JobCountsFunc) *Metrics {
 			Name: "vitrine_uploads_total",
 			Help: "Uploaded image files by outcome (stored, rejected) and, when rejected, why.",
 		}, []string{"outcome", "reason"}),
+		checks: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "vitrine_upload_check_wait_seconds",
+			Help:    "Time each received upload waited for its turn to be decoded and verified (VITRINE_UPLOAD_CHECKS at once).",
+			Buckets: []float64{.001, .01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}),
 		renders: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "vitrine_render_duration_seconds",
 			Help:    "Time to render one image, by the renditions made (all, or the names of a partial render).",
@@ -61,7 +67,7 @@ func New(log *slog.Logger, jobCounts JobCountsFunc) *Metrics {
 			Help: "Storage sweeps (runs), the unreferenced files they deleted, and the rows they found pointing to missing files.",
 		}, []string{"what"}),
 	}
-	reg.MustRegister(m.requests, m.uploads, m.renders, m.jobDone, m.sweeps,
+	reg.MustRegister(m.requests, m.uploads, m.checks, m.renders, m.jobDone, m.sweeps,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if jobCounts != nil {
 		reg.MustRegister(&jobCollector{counts: jobCounts, log: log})
@@ -87,6 +93,11 @@ func (m *Metrics) Upload(stored bool, reason string) {
 		return
 	}
 	m.uploads.WithLabelValues("rejected", reason).Inc()
+}
+
+// ObserveCheckWait records how long one upload waited to be decoded.
+func (m *Metrics) ObserveCheckWait(d time.Duration) {
+	m.checks.Observe(d.Seconds())
 }
 
 // ObserveRender records one render of an image.
