@@ -93,8 +93,9 @@ func testBucketServing(t *testing.T, s *testServer, slug string, u any, path str
 	t.Helper()
 	r := s.fetch(u).want(http.StatusOK)
 	for k, v := range map[string]string{
-		"Content-Type":  "image/png",
-		"Cache-Control": "public, max-age=31536000, immutable",
+		"Content-Type":        "image/png",
+		"Cache-Control":       "public, max-age=31536000, immutable",
+		"Content-Disposition": "inline",
 	} {
 		if got := r.Header().Get(k); got != v {
 			t.Errorf("%s: got %q, want %q", k, got, v)
