@@ -2,9 +2,11 @@ package httpapi_test
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/vitrine/vitrine"
 	"github.com/vitrine/vitrine/httpapi"
 )
 
@@ -26,6 +28,30 @@ func TestAdminPageServed(t *testing.T) {
 	}
 	if loc := s.get("/").want(http.StatusFound).Header().Get("Location"); loc != "/admin/" {
 		t.Fatalf("GET /: got Location %q, want /admin/", loc)
+	}
+}
+
+// TestAdminConfig: the admin page learns the limits the server enforces,
+// as configured, not the defaults.
+func TestAdminConfig(t *testing.T) {
+	t.Parallel()
+	s := newTestServer(t, func(c *httpapi.Config) {
+		c.GalleryLimits.MaxBytes = 2 << 20
+		c.GalleryLimits.Formats = []vitrine.Format{vitrine.JPEG, vitrine.WebP}
+		c.ProductImageLimits.MinSide, c.ProductImageLimits.MaxSide = 300, 4000
+		c.MaxBulkFiles = 4
+	})
+	got := s.get("/admin/config.json").want(http.StatusOK).obj()
+	want := map[string]any{
+		"product_image": map[string]any{"max_bytes": float64(5 << 20), "min_side": float64(300), "max_side": float64(4000),
+			"types": []any{"image/jpeg", "image/png", "image/webp"}},
+		"gallery": map[string]any{"max_bytes": float64(2 << 20), "min_side": float64(0), "max_side": float64(0),
+			"types": []any{"image/jpeg", "image/webp"}},
+		"max_images_per_product": float64(50),
+		"max_bulk_files":         float64(4),
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v\nwant %v", got, want)
 	}
 }
 

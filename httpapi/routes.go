@@ -88,6 +88,7 @@ func addRoutes(mux *http.ServeMux, d deps) {
 	}
 	if d.admin != nil {
 		mux.Handle("GET /admin/", handleAdmin(d.admin))
+		mux.Handle("GET /admin/config.json", handleAdminConfig(d.productLimits, d.gallery))
 		mux.Handle("GET /{$}", http.RedirectHandler("/admin/", http.StatusFound))
 	}
 	mux.Handle("GET /healthz", handleHealth())
@@ -201,6 +202,35 @@ const adminCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-s
 
 // handleAdmin serves the admin page's files under /admin/ with their CSP.
 // The files change with the binary, so they are revalidated every time.
+// handleAdminConfig serves the upload limits this server enforces, so that
+// the admin page's hints and file pickers say what the settings say, not
+// the defaults.
+func handleAdminConfig(product vitrine.UploadLimits, gallery galleryConfig) http.Handler {
+	type limits struct {
+		MaxBytes int64    `json:"max_bytes"`
+		MinSide  int      `json:"min_side"` // 0: no minimum
+		MaxSide  int      `json:"max_side"` // 0: no maximum
+		Types    []string `json:"types"`    // MIME types accepted
+	}
+	of := func(l vitrine.UploadLimits) limits {
+		out := limits{MaxBytes: l.MaxBytes, MinSide: l.MinSide, MaxSide: l.MaxSide, Types: []string{}}
+		for _, f := range l.Formats {
+			out.Types = append(out.Types, f.ContentType())
+		}
+		return out
+	}
+	body := map[string]any{
+		"product_image":          of(product),
+		"gallery":                of(gallery.limits),
+		"max_images_per_product": gallery.maxPerProduct,
+		"max_bulk_files":         gallery.maxBulkFiles,
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		encode(w, http.StatusOK, body)
+	})
+}
+
 func handleAdmin(files fs.FS) http.Handler {
 	fileServer := http.StripPrefix("/admin", http.FileServerFS(files))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

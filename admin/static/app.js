@@ -14,6 +14,16 @@ import { showProductList, showProductNew, showProduct } from './products.js';
 
 const main = document.getElementById('main');
 
+// The upload limits this server enforces, for the hints and file pickers.
+// Should they fail to load, the note's defaults (which the server also has
+// unless it was configured otherwise) keep the page usable.
+const limits = await fetch('/admin/config.json')
+  .then((res) => (res.ok ? res.json() : Promise.reject(new Error(`HTTP ${res.status}`))))
+  .catch(() => {
+    const note = { max_bytes: 5 * 1024 * 1024, min_side: 0, max_side: 0, types: ['image/jpeg', 'image/png', 'image/webp'] };
+    return { product_image: { ...note, min_side: 200, max_side: 5000 }, gallery: note };
+  });
+
 // A view may start timers (the gallery polls while images render); each
 // returns a cleanup function, called before the next view replaces it.
 let cleanup = null;
@@ -28,7 +38,7 @@ async function route() {
   const params = new URLSearchParams(query);
   // signedIn: changes may be offered; readOnly: a token that may only read
   // is signed in, and the page says so where it offers nothing.
-  const ctx = { main, signedIn: canWrite(), readOnly: readOnlyToken(), navigate };
+  const ctx = { main, signedIn: canWrite(), readOnly: readOnlyToken(), limits, navigate };
   const product = path.match(/^\/products\/([^/]+)\/?$/);
   if (product) {
     cleanup = await showProduct(ctx, decodeURIComponent(product[1]));

@@ -70,6 +70,21 @@ export function confirmAction(question, confirmLabel) {
   });
 }
 
+// limitsText says what an uploaded file must be, from limits the server
+// sent (/admin/config.json): "JPEG, PNG or WebP, at most 5 MB", and the
+// sizes in pixels when there are any.
+export function limitsText(limits) {
+  const names = { 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP' };
+  const types = limits.types.map((t) => names[t] || t);
+  const list = types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types[types.length - 1]}` : types[0];
+  const mb = limits.max_bytes / 1024 / 1024;
+  let text = `${list}, at most ${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB`;
+  if (limits.min_side && limits.max_side) text += `, ${limits.min_side} to ${limits.max_side} pixels a side`;
+  else if (limits.min_side) text += `, at least ${limits.min_side} pixels a side`;
+  else if (limits.max_side) text += `, at most ${limits.max_side} pixels a side`;
+  return text;
+}
+
 // formatBytes says how big a file is in the units people use.
 export function formatBytes(n) {
   if (n < 1024) return `${n} B`;

@@ -9,7 +9,7 @@
 // rebuilding them, so focus and half-typed alt text survive a poll.
 
 import { request, upload, uploadMessage, productPath } from './api.js';
-import { h, announce, confirmAction, formatBytes } from './dom.js';
+import { h, announce, confirmAction, formatBytes, limitsText } from './dom.js';
 
 // How often to ask for the gallery while images are rendering. A phone
 // photo renders in well under a second, so the wait is short.
@@ -25,13 +25,14 @@ const DRAG_TYPE = 'application/x-vitrine-image';
 // element, stop() to end polling when the view goes away, and setSlug()
 // for when the product is renamed.
 export function showGallery(ctx, p) {
-  const g = new Gallery(ctx.signedIn, p.slug, p.images);
+  const g = new Gallery(ctx.signedIn, ctx.limits.gallery, p.slug, p.images);
   return { el: g.el, stop: () => g.stop(), setSlug: (s) => { g.slug = s; } };
 }
 
 class Gallery {
-  constructor(canEdit, slug, images) {
+  constructor(canEdit, limits, slug, images) {
     this.canEdit = canEdit;
+    this.limits = limits;
     this.slug = slug;
     this.images = images;
     this.cards = new Map(); // image id -> Card
@@ -57,7 +58,7 @@ class Gallery {
     let picker = null;
     if (this.canEdit) {
       const input = h('input', { id: 'gallery-files', type: 'file', multiple: true,
-        accept: 'image/jpeg,image/png,image/webp', class: 'visually-hidden',
+        accept: this.limits.types.join(','), class: 'visually-hidden',
         'aria-describedby': 'gallery-files-help' });
       input.addEventListener('change', () => {
         this.addFiles([...input.files]);
@@ -68,7 +69,7 @@ class Gallery {
         input,
         h('label', { for: 'gallery-files', class: 'button' }, 'Choose images'),
         h('p', { id: 'gallery-files-help', class: 'help' },
-          'JPEG, PNG or WebP, at most 5 MB each. Each file uploads on its own, with its own progress bar.'));
+          `${limitsText(this.limits)} each. Each file uploads on its own, with its own progress bar.`));
     }
 
     this.el = h('section', { id: 'gallery', class: 'card gallery', 'aria-labelledby': 'gallery-h' },

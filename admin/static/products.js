@@ -3,7 +3,7 @@
 // of a product is gallery.js.
 
 import { request, upload, uploadMessage, productPath, ApiError } from './api.js';
-import { h, announce, confirmAction, formatBytes } from './dom.js';
+import { h, announce, confirmAction, formatBytes, limitsText } from './dom.js';
 import { showGallery } from './gallery.js';
 
 const PAGE_SIZE = 20;
@@ -324,7 +324,7 @@ function singleImage(ctx, p) {
   const figure = h('div', { class: 'single-figure' });
   const progress = h('progress', { max: 100, value: 0, hidden: true, 'aria-label': 'Upload progress' });
   const message = h('p', { class: 'error', role: 'alert' });
-  const input = h('input', { id: 'single-file', type: 'file', accept: 'image/jpeg,image/png,image/webp', class: 'visually-hidden' });
+  const input = h('input', { id: 'single-file', type: 'file', accept: ctx.limits.product_image.types.join(','), class: 'visually-hidden' });
   const pickLabel = h('label', { for: 'single-file', class: 'button secondary' });
   const remove = h('button', { type: 'button', class: 'secondary' }, 'Remove image');
 
@@ -380,7 +380,7 @@ function singleImage(ctx, p) {
   render(p);
   const el = h('section', { class: 'card single', 'aria-labelledby': 'single-h' },
     h('h2', { id: 'single-h' }, 'Main image'),
-    h('p', { class: 'help' }, 'The product’s single image (200 to 5000 pixels a side). Gallery images are below.'),
+    h('p', { class: 'help' }, `The product’s single image: ${limitsText(ctx.limits.product_image)}. Gallery images are below.`),
     figure,
     ctx.signedIn ? h('div', { class: 'actions' }, input, pickLabel, remove) : null,
     progress,
