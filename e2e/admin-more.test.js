@@ -30,6 +30,17 @@ describe('admin page, more', () => {
     assert.equal(res.status, 201, await res.text());
   }
 
+  // expectReadOnlyProduct opens a product page and checks that it offers
+  // no form, no upload and no delete, only the note saying why.
+  async function expectReadOnlyProduct(page, note) {
+    await page.goto(`${v.url}/admin/#/products/ceramic-mug`);
+    await page.getByRole('heading', { level: 1, name: 'Ceramic mug' }).waitFor();
+    await page.locator('#gallery .image-card[data-status=ready]').waitFor();
+    await page.getByText(note).waitFor();
+    assert.equal(await page.locator('main input:visible, main textarea:visible').count(), 0);
+    assert.equal(await page.locator('main button:visible').count(), 0);
+  }
+
   before(async () => {
     // Chromium starts while the catalog is filled.
     const launching = launch();
@@ -93,12 +104,7 @@ describe('admin page, more', () => {
     await page.getByText('No product matches “no such thing”.').waitFor();
 
     // A product page, read-only: no form, no upload, no delete.
-    await page.goto(`${v.url}/admin/#/products/ceramic-mug`);
-    await page.getByRole('heading', { level: 1, name: 'Ceramic mug' }).waitFor();
-    await page.locator('#gallery .image-card[data-status=ready]').waitFor();
-    await page.getByText('Sign in to edit this product.').waitFor();
-    assert.equal(await page.locator('main input:visible, main textarea:visible').count(), 0);
-    assert.equal(await page.locator('main button:visible').count(), 0);
+    await expectReadOnlyProduct(page, 'Sign in to edit this product.');
     assertClean(page);
     await page.context().close();
   });
@@ -126,12 +132,7 @@ describe('admin page, more', () => {
     await page.getByText('Signed in with a read-only token: you can browse but not change anything.').waitFor();
     assert.equal(await page.getByRole('link', { name: 'New product' }).count(), 0);
 
-    await page.goto(`${v.url}/admin/#/products/ceramic-mug`);
-    await page.getByRole('heading', { level: 1, name: 'Ceramic mug' }).waitFor();
-    await page.locator('#gallery .image-card[data-status=ready]').waitFor();
-    await page.getByText('Your token can only read. Sign in with a write token to edit this product.').waitFor();
-    assert.equal(await page.locator('main input:visible, main textarea:visible').count(), 0);
-    assert.equal(await page.locator('main button:visible').count(), 0);
+    await expectReadOnlyProduct(page, 'Your token can only read. Sign in with a write token to edit this product.');
 
     // Signing out forgets the token and its scope.
     await page.getByRole('button', { name: 'Sign out' }).click();
